@@ -1,0 +1,96 @@
+import secrets
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Lower
+from django.urls import reverse
+
+
+def avatar_path(user: "User", filename: str) -> str:
+    # Unguessable names: an avatar URL reveals nothing and cannot be enumerated.
+    return f"avatars/{secrets.token_urlsafe(16)}.webp"
+
+
+class UserQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def search(self, text: str):
+        """Active people whose username starts with the text or whose display name contains it."""
+        return self.active().filter(
+            models.Q(username__istartswith=text) | models.Q(display_name__icontains=text)
+        )
+
+    def with_follow_counts(self, viewer=None):
+        """Follower and following counts (and whether `viewer` follows), without row fan-out."""
+
+        def count(field: str):
+            rows = Follow.objects.filter(**{field: OuterRef("pk")}).order_by().values(field)
+            return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+        queryset = self.annotate(
+            follower_count=count("followee"), following_count=count("follower")
+        )
+        if viewer is not None and viewer.is_authenticated:
+            follows = Follow.objects.filter(follower=viewer, followee=OuterRef("pk"))
+            queryset = queryset.annotate(followed=Exists(follows))
+        return queryset
+
+
+class PinboardUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    display_name = models.CharField(
+        "display name",
+        max_length=80,
+        blank=True,
+        help_text="Shown instead of your username. Leave empty to use your username.",
+    )
+    bio = models.TextField(max_length=500, blank=True)
+    avatar = models.ImageField(upload_to=avatar_path, blank=True)
+
+    objects = PinboardUserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("profile", kwargs={"username": self.username})
+
+    @property
+    def name(self) -> str:
+        """What people see: the display name, or the username when there is none."""
+        return self.display_name or self.username
+
+    @property
+    def initial(self) -> str:
+        return self.name[:1].upper()
+
+
+class Follow(models.Model):
+    """One person following another; their pins come first in the follower's home feed."""
+
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set")
+    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="accounts_follow_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(follower=models.F("followee")),
+                name="accounts_follow_not_self",
+            ),
+        ]
+        indexes = [models.Index(fields=["followee"], name="accounts_follow_followee_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.follower} follows {self.followee}"

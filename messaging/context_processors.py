@@ -1,0 +1,17 @@
+"""`unread_total` for the nav badge on every page (templates/includes/site_header.html)."""
+
+from django.utils.functional import SimpleLazyObject
+
+from messaging.inbox import unread_total
+
+
+def unread(request) -> dict:
+    """The signed-in person's unread messages over their active, unmuted conversations.
+
+    Lazy: the one query runs only when a template reads the value, so a page without the nav
+    (an htmx fragment, an error page) pays nothing; anonymous visitors get 0 without a query.
+    """
+    user = getattr(request, "user", None)
+    if user is None:
+        return {}
+    return {"unread_total": SimpleLazyObject(lambda: unread_total(user))}

@@ -1,0 +1,239 @@
+"""The inbox read: a person's conversations, newest activity first, one keyset page at a time.
+
+A page costs a fixed number of queries however many conversations, people and messages there are:
+the conversations with the viewer's own read marker (one query), their last messages with what
+their previews show (one prefetch), everyone still in them (one prefetch), and the per-viewer
+card checks of messaging/cards.py (at most three). The nav badge is one SUM over the partial
+index `messaging_part_unread_idx`.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from messaging.cards import UNAVAILABLE, VISIBLE, attach_cards
+from messaging.models import Conversation, Message, Participant
+
+PAGE_SIZE = 20
+# Names shown in a row's title before "and N others".
+NAMES_SHOWN = 2
+AVATARS_SHOWN = 3
+PREVIEW_LENGTH = 140
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+# --- Cursors -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the previous page ended: its last row's (last_message_at, id)."""
+
+    last_message_at: datetime | None
+    pk: int
+
+    def encode(self) -> str:
+        # Microseconds since the epoch keep the timestamp exact (PostgreSQL stores microseconds);
+        # "-<id>" stands for a conversation without messages (those sort last).
+        if self.last_message_at is None:
+            return f"-{self.pk}"
+        return f"{(self.last_message_at - _EPOCH) // _MICROSECOND}-{self.pk}"
+
+    @classmethod
+    def decode(cls, raw: str | None) -> "Cursor | None":
+        """Anything that isn't a cursor this module wrote means "from the start"."""
+        if not raw or raw.count("-") != 1:
+            return None
+        stamp, pk = raw.split("-")
+        if not pk.isdigit() or (stamp and not stamp.isdigit()):
+            return None
+        try:
+            at = _EPOCH + int(stamp) * _MICROSECOND if stamp else None
+        except OverflowError:
+            return None
+        return cls(last_message_at=at, pk=int(pk))
+
+    def after(self) -> Q:
+        """Rows that come after this cursor in (last_message_at DESC NULLS LAST, id DESC)."""
+        if self.last_message_at is None:
+            return Q(last_message_at__isnull=True, pk__lt=self.pk)
+        return (
+            Q(last_message_at__lt=self.last_message_at)
+            | Q(last_message_at=self.last_message_at, pk__lt=self.pk)
+            | Q(last_message_at__isnull=True)
+        )
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    conversations: list[Conversation]
+    next_cursor: str | None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+
+# --- The query -----------------------------------------------------------------------------
+
+
+def inbox_conversations(user) -> QuerySet[Conversation]:
+    """The person's conversations with everything a row shows, newest activity first.
+
+    `viewer_unread` and `viewer_muted` come from the viewer's own Participant row (a separate
+    filtered join, so they never mix with another participant's); `last_message` is fetched with
+    what its card check needs; `people` holds everyone still in the conversation (viewer too).
+    """
+    return (
+        Conversation.objects.for_participant(user)
+        .annotate(viewer=FilteredRelation("participants", condition=Q(participants__user=user)))
+        .annotate(viewer_unread=F("viewer__unread_count"), viewer_muted=F("viewer__muted"))
+        .prefetch_related(
+            Prefetch("last_message", queryset=Message.objects.with_card_data()),
+            Prefetch(
+                "participants",
+                queryset=Participant.objects.active().select_related("user"),
+                to_attr="people",
+            ),
+        )
+        .order_by(F("last_message_at").desc(nulls_last=True), F("id").desc())
+    )
+
+
+def inbox_page(user, *, cursor: Cursor | None = None, size: int = PAGE_SIZE) -> InboxPage:
+    """One page of the inbox, ready to render (see `describe`)."""
+    conversations = inbox_conversations(user)
+    if cursor is not None:
+        conversations = conversations.filter(cursor.after())
+    rows = list(conversations[: size + 1])
+    page, more = rows[:size], len(rows) > size
+    describe(page, user)
+    next_cursor = None
+    if more:
+        last = page[-1]
+        next_cursor = Cursor(last_message_at=last.last_message_at, pk=last.pk).encode()
+    return InboxPage(conversations=page, next_cursor=next_cursor)
+
+
+def inbox_row(user, pk: int) -> Conversation | None:
+    """One conversation as an inbox row (after a quick reply), or None if the person isn't in it."""
+    conversation = inbox_conversations(user).filter(pk=pk).first()
+    if conversation is not None:
+        describe([conversation], user)
+    return conversation
+
+
+def unread_total(user) -> int:
+    """Unread messages over the person's active, unmuted conversations: one SUM that the partial
+    index messaging_part_unread_idx answers."""
+    if user is None or not user.is_authenticated:
+        return 0
+    return (
+        Participant.objects.filter(
+            user=user, left_at__isnull=True, muted=False, unread_count__gt=0
+        ).aggregate(total=Sum("unread_count"))["total"]
+        or 0
+    )
+
+
+# --- What a row shows ----------------------------------------------------------------------
+
+
+def describe(conversations: list[Conversation], viewer) -> None:
+    """Set what each row shows on the conversations: `others`, `avatars`, `title`, `preview`,
+    `when` (relative), `unread` (0 when muted) and a fresh `reply_key` for its quick reply."""
+    attach_cards([c.last_message for c in conversations if c.last_message is not None], viewer)
+    now = timezone.now()
+    for conversation in conversations:
+        others = sorted(
+            (p.user for p in conversation.people if p.user_id != viewer.pk),
+            key=lambda person: person.name.lower(),
+        )
+        conversation.others = others
+        conversation.avatars = others[:AVATARS_SHOWN]
+        conversation.title = conversation.name or people_title(others)
+        conversation.preview = preview(conversation.last_message, viewer)
+        conversation.when = relative_time(conversation.last_message_at, now)
+        conversation.unread = 0 if conversation.viewer_muted else conversation.viewer_unread
+        conversation.reply_key = uuid.uuid4()
+        conversation.reply_text = ""
+        conversation.reply_errors = []
+
+
+def people_title(others: list) -> str:
+    """ "Ada", "Ada and Bram", "Ada, Bram and Chen", "Ada, Bram and 2 others"."""
+    names = [person.name for person in others]
+    if not names:
+        return "Only you"
+    if len(names) == 1:
+        return names[0]
+    if len(names) <= NAMES_SHOWN + 1:
+        return f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{', '.join(names[:NAMES_SHOWN])} and {len(names) - NAMES_SHOWN} others"
+
+
+_CARD_NOUN = {
+    Message.Kind.PIN: "a pin",
+    Message.Kind.BOARD: "a board",
+    Message.Kind.PROFILE: "a profile",
+}
+
+
+def preview(message: Message | None, viewer) -> str:
+    """The line under a row's title, for this viewer (a card's title only if they may see it).
+
+    Expects the message to have been through `attach_cards` for the same viewer.
+    """
+    if message is None:
+        return "No messages yet"
+    if message.is_deleted:
+        return "message deleted"
+    if message.sender_id is None:
+        who = "Deleted user"
+    elif message.sender_id == viewer.pk:
+        who = "You"
+    else:
+        who = message.sender.name
+    if message.kind == Message.Kind.TEXT:
+        return f"{who}: {_snippet(message.text)}"
+    noun = _CARD_NOUN[message.kind]
+    state = message.card_state
+    if state == UNAVAILABLE:
+        return f"{who} sent {noun} that's no longer available"
+    if message.kind == Message.Kind.PIN and state == VISIBLE:
+        return f"{who} sent a pin: {message.pin.title}"
+    if message.kind == Message.Kind.BOARD and state == VISIBLE:
+        return f"{who} sent a board: {message.board.name}"
+    # A profile, or a pin or board this viewer may not see: no title.
+    return f"{who} sent {noun}"
+
+
+def _snippet(text: str) -> str:
+    """One line, short enough for a row (the row's CSS ellipsis does the rest)."""
+    line = " ".join(text.split())
+    return line if len(line) <= PREVIEW_LENGTH else f"{line[: PREVIEW_LENGTH - 1]}…"
+
+
+def relative_time(moment: datetime | None, now: datetime) -> str:
+    """ "just now", "5 min", "3 h", "2 d", then the date ("12 Mar", or "12 Mar 2023")."""
+    if moment is None:
+        return ""
+    elapsed = now - moment
+    if elapsed < timedelta(minutes=1):
+        return "just now"
+    if elapsed < timedelta(hours=1):
+        return f"{elapsed // timedelta(minutes=1)} min"
+    if elapsed < timedelta(days=1):
+        return f"{elapsed // timedelta(hours=1)} h"
+    if elapsed < timedelta(days=7):
+        return f"{elapsed.days} d"
+    local = timezone.localtime(moment)
+    if local.year == timezone.localtime(now).year:
+        return date_format(local, "j M")
+    return date_format(local, "j M Y")

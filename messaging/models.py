@@ -1,0 +1,214 @@
+"""Private conversations of 2 to 10 people around pins, boards and profiles.
+
+Read rules live on the querysets: only active participants read or post (DESIGN.md §3.1). A pin,
+board or profile in a message is a reference, re-checked for every viewer at every render
+(messaging/cards.py), never a copy.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from pinboard.models import Board, Pin
+
+MAX_TEXT_LENGTH = 2000
+
+
+class ConversationQuerySet(models.QuerySet):
+    def for_participant(self, user):
+        """Conversations the person is in now (those who left can no longer open them)."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        # EXISTS rather than a join: no duplicate rows, so callers never need DISTINCT.
+        member = Participant.objects.filter(
+            conversation=OuterRef("pk"), user=user, left_at__isnull=True
+        )
+        return self.filter(Exists(member))
+
+
+class Conversation(models.Model):
+    name = models.CharField(max_length=80, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Denormalised for the inbox: ordering by latest activity and the preview line, no scan of
+    # messages per row.
+    last_message = models.ForeignKey(
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_message_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConversationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["-last_message_at"], name="messaging_conv_latest_idx")]
+
+    def __str__(self) -> str:
+        return self.name or f"Conversation {self.pk}"
+
+
+class ParticipantQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(left_at__isnull=True)
+
+
+class Participant(models.Model):
+    """A person in a conversation, with their read marker and their own settings for it."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="participants"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+    muted = models.BooleanField(default=False)
+    # The read marker: the newest message id the person has seen, and how many arrived since.
+    # unread_count is kept by the services (one UPDATE per send), so the nav badge is one SUM.
+    last_read_message_id = models.BigIntegerField(default=0)
+    unread_count = models.PositiveIntegerField(default=0)
+
+    objects = ParticipantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "user"], name="messaging_participant_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user"],
+                condition=Q(left_at__isnull=True, muted=False, unread_count__gt=0),
+                name="messaging_part_unread_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.conversation_id}"
+
+
+class MessageQuerySet(models.QuerySet):
+    def for_participant(self, user):
+        return self.filter(conversation__in=Conversation.objects.for_participant(user))
+
+    def with_card_data(self):
+        """Everything a message and its card show (see messaging/cards.py for the per-viewer
+        check that decides what of it may be shown).
+
+        The card targets come as prefetches (three small fixed queries) rather than one query
+        joining fifteen tables: PostgreSQL spent 20-25 ms *planning* that join for under 1 ms of
+        work, on every conversation page (measured on a 100,000-message thread).
+        """
+        return self.select_related("sender", "profile").prefetch_related(
+            models.Prefetch("pin", queryset=Pin.objects.select_related("image", "owner")),
+            models.Prefetch(
+                "board", queryset=Board.objects.select_related("owner").defer("search_vector")
+            ),
+            models.Prefetch(
+                "reply_to",
+                queryset=Message.objects.select_related(
+                    "sender", "pin__image", "pin__owner", "board", "profile"
+                ),
+            ),
+        )
+
+
+class Message(models.Model):
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        PIN = "pin", "Pin"
+        BOARD = "board", "Board"
+        PROFILE = "profile", "Profile"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    # A deleted user's messages stay, signed "deleted user".
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="messages"
+    )
+    text = models.TextField(max_length=MAX_TEXT_LENGTH, blank=True)
+    # What was sent is remembered by `kind`; the reference goes NULL when its target is deleted,
+    # which leaves a "no longer available" card instead of a hole.
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.TEXT)
+    pin = models.ForeignKey(Pin, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    board = models.ForeignKey(
+        Board, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    profile = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
+    idempotency_key = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(pin__isnull=True, board__isnull=True)
+                    | Q(pin__isnull=True, profile__isnull=True)
+                    | Q(board__isnull=True, profile__isnull=True)
+                ),
+                name="messaging_message_one_attachment",
+            ),
+            models.UniqueConstraint(
+                fields=["sender", "idempotency_key"], name="messaging_message_idempotent"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "-id"], name="messaging_msg_conv_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} message {self.pk}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def has_card(self) -> bool:
+        return self.kind != self.Kind.TEXT
+
+
+class Event(models.Model):
+    """Something a person's open tabs should learn about (a new, edited or deleted message; a
+    conversation read elsewhere or changed). Kept in the database so a tab that reconnects can
+    catch up on exactly what it missed (the SSE `Last-Event-ID`); old rows are pruned."""
+
+    class Kind(models.TextChoices):
+        MESSAGE_NEW = "message.new", "New message"
+        MESSAGE_EDITED = "message.edited", "Message edited"
+        MESSAGE_DELETED = "message.deleted", "Message deleted"
+        CONVERSATION_READ = "conversation.read", "Conversation read"
+        CONVERSATION_CHANGED = "conversation.changed", "Conversation changed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_events"
+    )
+    kind = models.CharField(max_length=24, choices=Kind)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "id"], name="messaging_event_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"

@@ -1,0 +1,418 @@
+"""Every write to conversations and messages: one transaction each, keyword-only arguments."""
+
+import functools
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import User
+from messaging import events
+from messaging.models import MAX_TEXT_LENGTH, Conversation, Event, Message, Participant
+from messaging.permissions import can_message
+from pinboard.models import Board, Pin
+
+EDIT_WINDOW = timedelta(minutes=15)
+
+
+def max_participants() -> int:
+    return getattr(settings, "MESSAGING_MAX_PARTICIPANTS", 10)
+
+
+class SecretContentRefused(ValidationError):
+    """Someone in the conversation could not see the secret pin or board being sent."""
+
+    def __init__(self, *, people: list[User], board: Board, is_board: bool, can_invite: bool):
+        self.people = people
+        self.board = board
+        self.can_invite = can_invite
+        names = ", ".join(person.name for person in people)
+        what = "board" if is_board else "pin"
+        super().__init__(
+            f"{names} can't see this secret {what}, so it was not sent.", code="secret_content"
+        )
+
+
+@dataclass(frozen=True)
+class Attachment:
+    pin: Pin | None = None
+    board: Board | None = None
+    profile: User | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.pin is not None:
+            return Message.Kind.PIN
+        if self.board is not None:
+            return Message.Kind.BOARD
+        if self.profile is not None:
+            return Message.Kind.PROFILE
+        return Message.Kind.TEXT
+
+
+NO_ATTACHMENT = Attachment()
+
+
+def _check_text(text: str, attachment: Attachment) -> str:
+    text = text.strip()
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ValidationError(
+            f"Messages can be up to {MAX_TEXT_LENGTH:,} characters; this one has {len(text):,}.",
+            code="too_long",
+        )
+    if not text and attachment.kind == Message.Kind.TEXT:
+        raise ValidationError("Write a message first.", code="empty")
+    return text
+
+
+def _check_attachment_visible(*, sender: User, attachment: Attachment, people: list[User]):
+    """The sender must see what they send, and so must everyone who will receive it."""
+    if attachment.pin is not None:
+        visible = Pin.objects.visible_to
+        target = attachment.pin
+    elif attachment.board is not None:
+        visible = Board.objects.visible_to
+        target = attachment.board
+    else:
+        return
+    if not visible(sender).filter(pk=target.pk).exists():
+        raise PermissionDenied("You can't send something you can't see.")
+    blind = [person for person in people if not visible(person).filter(pk=target.pk).exists()]
+    if blind:
+        board = attachment.board or attachment.pin.board
+        raise SecretContentRefused(
+            people=blind,
+            board=board,
+            is_board=attachment.board is not None,
+            can_invite=board.owner_id == sender.pk,
+        )
+
+
+def _check_can_message(sender: User, people: list[User]) -> None:
+    refused = [person for person in people if not can_message(sender, person)]
+    if refused:
+        names = ", ".join(person.name for person in refused)
+        raise ValidationError(f"You can't message {names}.", code="cannot_message")
+
+
+def _existing_for(people: set[User]) -> Conversation | None:
+    """The conversation whose current members are exactly these people, if there is one."""
+    ids = [person.pk for person in people]
+    # Only conversations the first person is in are candidates (bounded by their inbox, not
+    # by every conversation on the site).
+    first = ids[0]
+    candidates = Conversation.objects.filter(
+        pk__in=Participant.objects.filter(user_id=first, left_at__isnull=True).values(
+            "conversation_id"
+        )
+    )
+    return (
+        candidates.annotate(
+            members=Count("participants", filter=Q(participants__left_at__isnull=True)),
+            matching=Count(
+                "participants",
+                filter=Q(participants__left_at__isnull=True, participants__user__in=ids),
+            ),
+        )
+        .filter(members=len(ids), matching=len(ids))
+        .order_by("-last_message_at", "-id")
+        .first()
+    )
+
+
+def _append(
+    *,
+    conversation: Conversation,
+    sender: User,
+    text: str,
+    attachment: Attachment,
+    reply_to: Message | None,
+    idempotency_key: uuid.UUID | None,
+) -> Message:
+    # Lock the conversation first: sends into one conversation then take their ids in commit
+    # order, so a page asking for messages "after id N" can never miss one committed late.
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).exists()
+    message = Message.objects.create(
+        conversation=conversation,
+        sender=sender,
+        text=text,
+        kind=attachment.kind,
+        pin=attachment.pin,
+        board=attachment.board,
+        profile=attachment.profile,
+        reply_to=reply_to,
+        idempotency_key=idempotency_key,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message=message, last_message_at=message.created_at
+    )
+    Participant.objects.filter(conversation=conversation, left_at__isnull=True).exclude(
+        user=sender
+    ).update(unread_count=F("unread_count") + 1)
+    Participant.objects.filter(conversation=conversation, user=sender).update(
+        last_read_message_id=message.pk, unread_count=0
+    )
+    events.publish(
+        kind=Event.Kind.MESSAGE_NEW,
+        conversation=conversation,
+        message=message,
+        recipient_ids=events.active_member_ids(conversation),
+    )
+    return message
+
+
+def _already_sent(sender: User, idempotency_key: uuid.UUID | None) -> Message | None:
+    if idempotency_key is None:
+        return None
+    return Message.objects.filter(sender=sender, idempotency_key=idempotency_key).first()
+
+
+def _idempotent(send):
+    """A send that arrives twice (double click, retry, two tabs) returns the first message.
+
+    The first check catches the common case; if two copies race, the unique constraint on
+    (sender, idempotency_key) fails the second transaction as a whole (so it leaves no stray
+    conversation either) and the first message is returned.
+    """
+
+    @functools.wraps(send)
+    def wrapper(*, sender: User, idempotency_key: uuid.UUID | None = None, **kwargs) -> Message:
+        if sent := _already_sent(sender, idempotency_key):
+            return sent
+        try:
+            with transaction.atomic():
+                return send(sender=sender, idempotency_key=idempotency_key, **kwargs)
+        except IntegrityError:
+            if sent := _already_sent(sender, idempotency_key):
+                return sent
+            raise
+
+    return wrapper
+
+
+@_idempotent
+def conversation_send(
+    *,
+    sender: User,
+    recipients: list[User],
+    text: str = "",
+    attachment: Attachment = NO_ATTACHMENT,
+    idempotency_key: uuid.UUID | None = None,
+) -> Message:
+    """Send to 1-9 people: into the conversation with exactly those people, or a new one."""
+    people = {person for person in recipients if person.pk != sender.pk}
+    if not people:
+        raise ValidationError("Choose at least one person to send to.", code="no_recipients")
+    limit = max_participants()
+    if len(people) + 1 > limit:
+        raise ValidationError(
+            f"A conversation can have up to {limit} people, you included; you chose "
+            f"{len(people)} others.",
+            code="too_many",
+        )
+    people_list = sorted(people, key=lambda person: person.name.lower())
+    _check_can_message(sender, people_list)
+    text = _check_text(text, attachment)
+    _check_attachment_visible(sender=sender, attachment=attachment, people=people_list)
+    conversation = _existing_for(people | {sender})
+    if conversation is None:
+        conversation = Conversation.objects.create(created_by=sender)
+        Participant.objects.bulk_create(
+            [Participant(conversation=conversation, user=person) for person in [sender, *people]]
+        )
+    return _append(
+        conversation=conversation,
+        sender=sender,
+        text=text,
+        attachment=attachment,
+        reply_to=None,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _active_participant(conversation: Conversation, user: User) -> Participant:
+    participant = Participant.objects.filter(
+        conversation=conversation, user=user, left_at__isnull=True
+    ).first()
+    if participant is None:
+        raise PermissionDenied("Only the people in a conversation can do that.")
+    return participant
+
+
+@_idempotent
+def message_send(
+    *,
+    sender: User,
+    conversation: Conversation,
+    text: str = "",
+    attachment: Attachment = NO_ATTACHMENT,
+    reply_to: Message | None = None,
+    idempotency_key: uuid.UUID | None = None,
+) -> Message:
+    """Post into a conversation the sender is in (text, a card, or a reply to a card)."""
+    _active_participant(conversation, sender)
+    if reply_to is not None and reply_to.conversation_id != conversation.pk:
+        raise PermissionDenied("You can only reply to a message in this conversation.")
+    text = _check_text(text, attachment)
+    others = list(
+        User.objects.filter(
+            participations__conversation=conversation, participations__left_at__isnull=True
+        ).exclude(pk=sender.pk)
+    )
+    _check_attachment_visible(sender=sender, attachment=attachment, people=others)
+    return _append(
+        conversation=conversation,
+        sender=sender,
+        text=text,
+        attachment=attachment,
+        reply_to=reply_to,
+        idempotency_key=idempotency_key,
+    )
+
+
+@transaction.atomic
+def conversation_add_people(
+    *, conversation: Conversation, by: User, people: list[User]
+) -> list[Participant]:
+    """Add people (they see the whole history). Never beyond the cap, even under concurrent
+    adds: the conversation row is locked while counting."""
+    Conversation.objects.select_for_update().get(pk=conversation.pk)
+    _active_participant(conversation, by)
+    members = Participant.objects.filter(conversation=conversation)
+    current = set(members.filter(left_at__isnull=True).values_list("user_id", flat=True))
+    # The same person listed twice is added once.
+    new_people = list({p.pk: p for p in people if p.pk not in current}.values())
+    if not new_people:
+        raise ValidationError("They're already in this conversation.", code="already_in")
+    limit = max_participants()
+    if len(current) + len(new_people) > limit:
+        room = limit - len(current)
+        raise ValidationError(
+            f"A conversation can have up to {limit} people. There's room for {room} more.",
+            code="too_many",
+        )
+    _check_can_message(by, new_people)
+    added = []
+    for person in new_people:
+        participant, created = Participant.objects.get_or_create(
+            conversation=conversation, user=person
+        )
+        if not created:  # someone who left, coming back
+            participant.left_at = None
+            participant.save(update_fields=["left_at"])
+        added.append(participant)
+    _announce_change(conversation)
+    return added
+
+
+def _announce_change(conversation: Conversation, *, only: list[int] | None = None) -> None:
+    events.publish(
+        kind=Event.Kind.CONVERSATION_CHANGED,
+        conversation=conversation,
+        recipient_ids=only if only is not None else events.active_member_ids(conversation),
+    )
+
+
+@transaction.atomic
+def conversation_rename(*, conversation: Conversation, by: User, name: str) -> Conversation:
+    _active_participant(conversation, by)
+    name = name.strip()
+    if len(name) > 80:
+        raise ValidationError("Names can be up to 80 characters.", code="too_long")
+    conversation.name = name
+    conversation.save(update_fields=["name"])
+    _announce_change(conversation)
+    return conversation
+
+
+@transaction.atomic
+def conversation_leave(*, conversation: Conversation, user: User) -> None:
+    participant = _active_participant(conversation, user)
+    participant.left_at = timezone.now()
+    participant.unread_count = 0
+    participant.save(update_fields=["left_at", "unread_count"])
+    _announce_change(conversation)
+
+
+@transaction.atomic
+def conversation_mute(*, conversation: Conversation, user: User, muted: bool) -> None:
+    participant = _active_participant(conversation, user)
+    participant.muted = muted
+    participant.save(update_fields=["muted"])
+    _announce_change(conversation, only=[user.pk])
+
+
+@transaction.atomic
+def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
+    # The marker comes from the database in the same UPDATE: a page object loaded before a new
+    # message arrived must not mark that message read while zeroing the count.
+    latest = Conversation.objects.filter(pk=conversation.pk).values("last_message_id")[:1]
+    updated = Participant.objects.filter(
+        conversation=conversation, user=user, left_at__isnull=True, unread_count__gt=0
+    ).update(last_read_message_id=Coalesce(Subquery(latest), 0), unread_count=0)
+    if updated:  # the person's other tabs clear their badges
+        events.publish(
+            kind=Event.Kind.CONVERSATION_READ, conversation=conversation, recipient_ids=[user.pk]
+        )
+
+
+def _announce_message(kind: str, message: Message) -> None:
+    """Everyone in the conversation (the author's other tabs too) updates the message in place."""
+    events.publish(
+        kind=kind,
+        conversation=message.conversation,
+        message=message,
+        recipient_ids=events.active_member_ids(message.conversation),
+    )
+
+
+def message_can_be_edited(message: Message, user: User) -> bool:
+    return (
+        message.sender_id == user.pk
+        and not message.is_deleted
+        and message.kind == Message.Kind.TEXT
+        and timezone.now() - message.created_at <= EDIT_WINDOW
+    )
+
+
+@transaction.atomic
+def message_edit(*, message: Message, editor: User, text: str) -> Message:
+    _active_participant(message.conversation, editor)
+    if message.sender_id != editor.pk:
+        raise PermissionDenied("You can only edit your own messages.")
+    if not message_can_be_edited(message, editor):
+        raise ValidationError(
+            "Messages can be edited for 15 minutes after sending.", code="edit_window"
+        )
+    message.text = _check_text(text, NO_ATTACHMENT)
+    message.edited_at = timezone.now()
+    message.save(update_fields=["text", "edited_at"])
+    _announce_message(Event.Kind.MESSAGE_EDITED, message)
+    return message
+
+
+@transaction.atomic
+def message_delete(*, message: Message, user: User) -> Message:
+    """Delete your own message: it stays as "message deleted", without its text or card."""
+    _active_participant(message.conversation, user)
+    if message.sender_id != user.pk:
+        raise PermissionDenied("You can only delete your own messages.")
+    message.text = ""
+    message.pin = message.board = message.profile = None
+    message.deleted_at = timezone.now()
+    message.save(update_fields=["text", "pin", "board", "profile", "deleted_at"])
+    _announce_message(Event.Kind.MESSAGE_DELETED, message)
+    return message
+
+
+@transaction.atomic
+def publish_typing(*, conversation: Conversation, user: User) -> None:
+    """Tell the others in the conversation that this person is typing (nothing is stored)."""
+    _active_participant(conversation, user)
+    events.publish_typing(conversation=conversation, user_id=user.pk)

@@ -1,0 +1,1 @@
+"""Messaging views, one module per page or dialog."""

@@ -1,0 +1,78 @@
+"""The inbox (/messages/): conversations by latest activity, each with a quick-reply box."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
+
+from messaging import services
+from messaging.forms import QuickReplyForm
+from messaging.inbox import Cursor, inbox_page, inbox_row
+from messaging.models import Conversation
+
+
+@login_required
+def inbox(request):
+    """The page, or (for htmx) just its rows: the next page when "More" scrolls into view."""
+    cursor = Cursor.decode(request.GET.get("after"))
+    page = inbox_page(request.user, cursor=cursor)
+    next_url = f"{reverse('inbox')}?after={page.next_cursor}" if page.has_next else ""
+    context = {"conversations": page.conversations, "next_url": next_url, "cursor": cursor}
+    template = "messaging/inbox.html#rows" if request.htmx else "messaging/inbox.html"
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def quick_reply(request, pk: int):
+    """Send a text reply from an inbox row.
+
+    htmx: answers with the updated row (its preview now "You: …", the box empty) or, when the
+    reply is refused, with the row showing why and keeping the text (status 200, so htmx swaps
+    it in). Without JavaScript: back to the inbox with a message, or that row alone with its
+    error and the text kept.
+    """
+    conversation = get_object_or_404(Conversation.objects.for_participant(request.user), pk=pk)
+    form = QuickReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.message_send(
+                sender=request.user,
+                conversation=conversation,
+                text=form.cleaned_data["text"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except ValidationError as exc:
+            form.add_error("text", exc)
+    sent = not form.errors
+    row = inbox_row(request.user, pk)
+    if sent and not request.htmx:
+        messages.success(request, f"Reply sent to {row.title}.")
+        return redirect(f"{reverse('inbox')}#conversation-{pk}")
+    if not sent:
+        row.reply_text = form.data.get("text", "")
+        row.reply_errors = [error for errors in form.errors.values() for error in errors]
+        if form.cleaned_data.get("idempotency_key"):
+            row.reply_key = form.cleaned_data["idempotency_key"]
+    if request.htmx:
+        # A reply marks the conversation read: the nav badge is refreshed out of band.
+        template = "messaging/inbox.html#replied" if sent else "messaging/inbox.html#row"
+        response = render(request, template, {"conversation": row})
+        if sent:
+            trigger_client_event(response, "toast", {"message": "Reply sent.", "level": "success"})
+        return response
+    context = {"conversations": [row], "next_url": "", "reply_failed": True}
+    return render(request, "messaging/inbox.html", context, status=400)
+
+
+@login_required
+def row(request, pk: int):
+    """One inbox row, up to date: what the live-updates script swaps in when news arrives."""
+    conversation = inbox_row(request.user, pk)
+    if conversation is None:
+        raise Http404
+    return render(request, "messaging/inbox.html#row", {"conversation": conversation})

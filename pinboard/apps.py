@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PinboardConfig(AppConfig):
+    name = "pinboard"
+    verbose_name = "Boards and pins"

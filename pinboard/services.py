@@ -1,0 +1,261 @@
+"""Every write to boards and pins. Keyword-only arguments, one transaction each, side effects
+(file deletion) only after commit."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Lower
+
+from accounts.images import NormalizedImage
+from accounts.models import User
+from pinboard.images import pin_image_discard, pin_image_store, pin_images_delete_unused
+from pinboard.models import Board, BoardFollow, BoardMember, Comment, Like, Pin
+
+
+class BoardNameTaken(ValidationError):
+    pass
+
+
+def _name_taken_message(name: str) -> str:
+    return f"You already have a board called “{name}”. Choose another name."
+
+
+def _name_taken(owner: User, name: str, *, exclude_pk: int | None = None) -> bool:
+    # Compare exactly as the unique constraint does (PostgreSQL's lower()), not with Python's.
+    boards = Board.objects.filter(owner=owner).annotate(lower_name=Lower("name"))
+    if exclude_pk is not None:
+        boards = boards.exclude(pk=exclude_pk)
+    return boards.filter(lower_name=Lower(Value(name))).exists()
+
+
+# --- Boards -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def board_create(
+    *, owner: User, name: str, description: str = "", is_secret: bool = False
+) -> Board:
+    name = name.strip()
+    if _name_taken(owner, name):
+        raise BoardNameTaken(_name_taken_message(name), code="name_taken")
+    try:
+        with transaction.atomic():
+            return Board.objects.create(
+                owner=owner, name=name, description=description.strip(), is_secret=is_secret
+            )
+    except IntegrityError:  # created by a concurrent request since we looked
+        raise BoardNameTaken(_name_taken_message(name), code="name_taken") from None
+
+
+@transaction.atomic
+def board_update(*, board: Board, name: str, description: str, is_secret: bool) -> Board:
+    name = name.strip()
+    if _name_taken(board.owner, name, exclude_pk=board.pk):
+        raise BoardNameTaken(_name_taken_message(name), code="name_taken")
+    if not is_secret and board.pins.filter(from_secret_board=True).exists():
+        raise ValidationError(
+            "This board holds pins saved from secret boards. Making it public would publish "
+            "them: move or delete those pins first.",
+            code="holds_secret_saves",
+        )
+    board.name = name
+    board.description = description.strip()
+    board.is_secret = is_secret
+    try:
+        with transaction.atomic():
+            board.save(update_fields=["name", "description", "is_secret", "updated_at"])
+    except IntegrityError:  # renamed to the same name by a concurrent request
+        raise BoardNameTaken(_name_taken_message(name), code="name_taken") from None
+    return board
+
+
+@transaction.atomic
+def board_delete(*, board: Board) -> None:
+    """Delete a board and its pins. Other people's saves of those pins are separate pins on their
+    own boards and stay; image files go only when no pin uses them any more."""
+    image_ids = set(board.pins.values_list("image_id", flat=True))
+    board.delete()
+    pin_images_delete_unused(image_ids)
+
+
+@transaction.atomic
+def board_invite(*, board: Board, inviter: User, invitee: User) -> BoardMember:
+    if board.owner_id != inviter.pk:
+        raise PermissionDenied("Only the board's owner can invite collaborators.")
+    if invitee.pk == board.owner_id:
+        raise ValidationError("You own this board already.", code="owner")
+    membership, _ = BoardMember.objects.get_or_create(
+        board=board, user=invitee, defaults={"invited_by": inviter}
+    )
+    return membership
+
+
+@transaction.atomic
+def board_invite_those_who_cannot_see(
+    *, board: Board, inviter: User, people: list[User]
+) -> list[User]:
+    """Invite, as collaborators, the people who can't see the board yet (someone a secret pin
+    or board was refused for). Returns who was invited."""
+    if board.owner_id != inviter.pk:
+        raise PermissionDenied("Only the board's owner can invite collaborators.")
+    invited = []
+    for person in people:
+        if not Board.objects.visible_to(person).filter(pk=board.pk).exists():
+            board_invite(board=board, inviter=inviter, invitee=person)
+            invited.append(person)
+    return invited
+
+
+@transaction.atomic
+def board_invite_respond(*, membership: BoardMember, accept: bool) -> None:
+    if accept:
+        membership.status = BoardMember.Status.ACCEPTED
+        membership.save(update_fields=["status"])
+    else:
+        membership.delete()
+
+
+@transaction.atomic
+def board_member_remove(*, board: Board, user: User) -> None:
+    """The owner removes a collaborator, or a collaborator leaves. Their pins stay on the board."""
+    BoardMember.objects.filter(board=board, user=user).delete()
+
+
+@transaction.atomic
+def board_follow(*, user: User, board: Board) -> None:
+    BoardFollow.objects.bulk_create([BoardFollow(user=user, board=board)], ignore_conflicts=True)
+
+
+@transaction.atomic
+def board_unfollow(*, user: User, board: Board) -> None:
+    BoardFollow.objects.filter(user=user, board=board).delete()
+
+
+# --- Pins -------------------------------------------------------------------------------------
+
+
+def pin_create(
+    *,
+    owner: User,
+    board: Board,
+    image: NormalizedImage,
+    title: str,
+    description: str = "",
+    source_url: str = "",
+) -> Pin:
+    """Store the image (and its renditions) and create the pin; on any failure nothing is left,
+    neither rows nor files."""
+    stored = None
+    try:
+        with transaction.atomic():
+            if not Board.objects.pinnable_by(owner).filter(pk=board.pk).exists():
+                raise PermissionDenied("You can only add pins to your boards.")
+            stored = pin_image_store(image)
+            return Pin.objects.create(
+                owner=owner,
+                board=board,
+                image=stored,
+                title=title.strip(),
+                description=description.strip(),
+                source_url=source_url.strip(),
+            )
+    except BaseException:
+        if stored is not None:
+            pin_image_discard(stored)
+        raise
+
+
+@transaction.atomic
+def pin_create_on_new_board(
+    *, owner: User, board_name: str, board_is_secret: bool, **pin_fields
+) -> Pin:
+    """Create a board and the first pin on it, together or not at all."""
+    board = board_create(owner=owner, name=board_name, is_secret=board_is_secret)
+    return pin_create(owner=owner, board=board, **pin_fields)
+
+
+@transaction.atomic
+def pin_update(
+    *, pin: Pin, editor: User, title: str, description: str, source_url: str, board: Board
+) -> Pin:
+    if not Board.objects.pinnable_by(editor).filter(pk=board.pk).exists():
+        raise PermissionDenied("You can only move pins to your boards.")
+    if pin.from_secret_board and not board.is_secret:
+        raise ValidationError(_SECRET_TO_PUBLIC, code="secret_to_public")
+    pin.title = title.strip()
+    pin.description = description.strip()
+    pin.source_url = source_url.strip()
+    pin.board = board
+    pin.save(update_fields=["title", "description", "source_url", "board"])
+    return pin
+
+
+@transaction.atomic
+def pin_delete(*, pin: Pin) -> None:
+    image_id = pin.image_id
+    pin.delete()
+    pin_images_delete_unused({image_id})
+
+
+_SECRET_TO_PUBLIC = "This pin is on a secret board, so it can only be saved to a secret board."
+
+
+def pin_may_be_saved_to(*, pin: Pin, board: Board) -> bool:
+    """A pin seen only through a secret board may be saved only to a secret board: otherwise a
+    collaborator's save would publish it."""
+    return board.is_secret or not pin.board.is_secret
+
+
+@transaction.atomic
+def pin_save(*, user: User, pin: Pin, board: Board) -> Pin:
+    """Save (repin) a visible pin to one of the person's boards. The save shares the image file."""
+    if not Board.objects.pinnable_by(user).filter(pk=board.pk).exists():
+        raise PermissionDenied("You can only save pins to your boards.")
+    if not Pin.objects.visible_to(user).filter(pk=pin.pk).exists():
+        raise PermissionDenied("You can only save pins you can see.")
+    if not pin_may_be_saved_to(pin=pin, board=board):
+        raise ValidationError(_SECRET_TO_PUBLIC, code="secret_to_public")
+    return Pin.objects.create(
+        owner=user,
+        board=board,
+        image_id=pin.image_id,
+        title=pin.title,
+        description=pin.description,
+        source_url=pin.source_url,
+        saved_from=pin,
+        # Remembered for good (the original may be deleted later): this save must stay secret.
+        from_secret_board=pin.board.is_secret,
+    )
+
+
+@transaction.atomic
+def pin_like(*, user: User, pin: Pin) -> None:
+    """Liking twice is harmless: the unique constraint turns the second into a no-op."""
+    Like.objects.bulk_create([Like(user=user, pin=pin)], ignore_conflicts=True)
+
+
+@transaction.atomic
+def pin_unlike(*, user: User, pin: Pin) -> None:
+    Like.objects.filter(user=user, pin=pin).delete()
+
+
+# --- Comments ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def comment_create(*, author: User, pin: Pin, text: str) -> Comment:
+    return Comment.objects.create(author=author, pin=pin, text=text.strip())
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment, user: User) -> None:
+    if comment.author_id != user.pk:
+        raise PermissionDenied("You can only delete your own comments.")
+    comment.delete()
+
+
+@transaction.atomic
+def pin_save_to_new_board(*, user: User, pin: Pin, board_name: str, is_secret: bool) -> Pin:
+    """Create a board and save the pin to it, together or not at all."""
+    board = board_create(owner=user, name=board_name, is_secret=is_secret)
+    return pin_save(user=user, pin=pin, board=board)

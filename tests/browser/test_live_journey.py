@@ -1,0 +1,165 @@
+"""Two people in one conversation, each in their own browser, on a real ASGI server (uvicorn):
+typing shows, a message appears without a reload, and the nav badge updates on another page.
+
+pytest-django's live_server is WSGI and cannot hold an event stream open, so these journeys run
+against a uvicorn subprocess serving the test database.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+from django.conf import global_settings
+from django.db import connection
+from playwright.sync_api import Browser, Page, expect
+
+from messaging.services import conversation_send, message_delete, message_edit
+from tests.browser.helpers import log_in
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    settings = connection.settings_dict
+    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
+    return (
+        f"postgres://{settings['USER']}{password}@{settings['HOST'] or '127.0.0.1'}:"
+        f"{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
+
+
+@pytest.fixture(scope="module")
+def media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("live-media")
+
+
+@pytest.fixture(autouse=True)
+def _like_the_server(settings, media_root):
+    # The server process and the test write pin images to the same folder, and the server
+    # checks passwords with the real hashers, so the test must store them that way.
+    settings.MEDIA_ROOT = media_root
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+
+
+@pytest.fixture(scope="module")
+def asgi_server(django_db_setup, django_db_blocker, media_root):
+    """uvicorn serving the app against the test database, for the module's tests."""
+    with django_db_blocker.unblock():
+        url = database_url()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "MEDIA_ROOT": str(media_root),
+        "DEBUG": "true",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "pinboard.asgi:application", "--port", str(port),
+         "--host", "127.0.0.1", "--no-access-log"],
+        cwd=PROJECT,
+        env=env,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urlopen(base_url + "/accounts/login/", timeout=2).read()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.2)
+    yield base_url
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+@pytest.fixture
+def second_page(browser: Browser, asgi_server):
+    context = browser.new_context(base_url=asgi_server)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args, asgi_server):
+    return {**browser_context_args, "base_url": asgi_server}
+
+
+def test_a_message_typing_and_the_badge_arrive_without_a_reload(
+    page: Page, second_page: Page, asgi_server
+):
+    ada = UserFactory(username="ada", display_name="Ada")
+    bram = UserFactory(username="bram", display_name="Bram")
+    first = conversation_send(sender=ada, recipients=[bram], text="Dinner on Friday?")
+    conversation_url = f"/messages/{first.conversation_id}/"
+
+    # A has the conversation open; B too, in another browser.
+    log_in(page, "ada")
+    page.goto(conversation_url)
+    page.evaluate("window.__sameDocument = true")
+    log_in(second_page, "bram")
+    second_page.goto(conversation_url)
+
+    # B types: A sees "Bram is typing…".
+    second_page.get_by_label("Write a message").press_sequentially("Sounds good", delay=30)
+    expect(page.get_by_text("Bram is typing…")).to_be_visible()
+
+    # B sends: it appears in A's conversation, without a reload.
+    second_page.get_by_label("Write a message").press("Enter")
+    expect(page.locator("#message-list").get_by_text("Sounds good")).to_be_visible()
+    assert page.evaluate("window.__sameDocument") is True
+
+    # A is elsewhere now; B's next message lights up A's nav badge there.
+    page.goto("/")
+    expect(page.locator("#nav-unread .nav-badge")).to_have_count(0)
+    page.evaluate("window.__sameDocument = true")
+    second_page.get_by_label("Write a message").fill("See you at 8")
+    second_page.get_by_label("Write a message").press("Enter")
+    expect(page.locator("#nav-unread .nav-badge")).to_have_text("1")
+    assert page.evaluate("window.__sameDocument") is True
+
+
+def test_reading_clears_the_badge_in_other_tabs_and_edits_update_in_place(page: Page, asgi_server):
+    ada = UserFactory(username="ada", display_name="Ada")
+    bram = UserFactory(username="bram", display_name="Bram")
+    sent = conversation_send(sender=bram, recipients=[ada], text="Dinner on Fridy?")
+
+    log_in(page, "ada")
+    expect(page.locator("#nav-unread .nav-badge")).to_have_text("1")
+
+    # Ada opens the conversation in a second tab: the first tab's badge clears by itself.
+    other_tab = page.context.new_page()
+    other_tab.goto(f"/messages/{sent.conversation_id}/")
+    expect(page.locator("#nav-unread .nav-badge")).to_have_count(0)
+
+    # Bram fixes his typo, then thinks better of it: Ada's open tab follows, in place.
+    message = other_tab.locator(f'[data-message-id="{sent.pk}"]')
+    message_edit(message=sent, editor=bram, text="Dinner on Friday?")
+    expect(message).to_contain_text("Dinner on Friday?")
+    expect(message).to_contain_text("edited")
+    message_delete(message=sent, user=bram)
+    expect(message).to_contain_text("message deleted")
+    expect(message).not_to_contain_text("Dinner")

@@ -1,0 +1,55 @@
+"""Fixtures shared by every test: fast hashing, throwaway media, clients signed in as someone."""
+
+import io
+
+import pytest
+from django.test import Client
+from PIL import Image
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    # Password hashing is deliberately slow in production; tests only need it to be correct.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(username="alice", display_name="Alice Archer")
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory(username="bob", display_name="Bob Baker")
+
+
+@pytest.fixture
+def client_for(db):
+    """client_for(user) -> a test Client signed in as that user."""
+
+    def make(person) -> Client:
+        client = Client()
+        client.force_login(person)
+        return client
+
+    return make
+
+
+def make_image_file(
+    *, size=(64, 48), color=(200, 30, 40), image_format="PNG", name="image.png"
+) -> io.BytesIO:
+    """A real image file made with Pillow, named like an upload."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format=image_format)
+    buffer.seek(0)
+    buffer.name = name
+    return buffer
+
+
+def pytest_collection_modifyitems(items):
+    # Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    # thread for the rest of the session, and the async (live stream) tests need their own.
+    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))

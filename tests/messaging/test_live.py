@@ -1,0 +1,276 @@
+"""The live event stream: only your own events, only after commit, exact catch-up on reconnect,
+and a listener that survives losing the database."""
+
+import asyncio
+import threading
+from datetime import timedelta
+
+import pytest
+import pytest_asyncio
+from asgiref.sync import sync_to_async
+from django.db import connection, connections, transaction
+from django.test import AsyncClient
+from django.utils import timezone
+
+from messaging import live
+from messaging.models import Event
+from messaging.services import conversation_leave, conversation_send, message_edit, message_send
+from messaging.services import publish_typing as service_publish_typing
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+@pytest.fixture(autouse=True)
+def quick_heartbeat(monkeypatch):
+    # A keep-alive every 0.3 s lets a test tell "nothing arrived" from "still waiting".
+    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.3)
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def close_worker_connections():
+    """sync_to_async runs ORM calls on a worker thread whose connection pytest-django doesn't
+    know about; close it, or the test database can't be dropped at the end."""
+    yield
+    await sync_to_async(connections.close_all)()
+
+
+@pytest_asyncio.fixture
+async def hub():
+    hub = live.get_hub()
+    yield hub
+    await hub.stop()
+
+
+class OpenStream:
+    """A tab's EventSource, read chunk by chunk."""
+
+    def __init__(self, response):
+        assert response.status_code == 200, response.status_code
+        assert response["Content-Type"] == "text/event-stream"
+        self.chunks = aiter(response.streaming_content)
+
+    async def next_chunk(self, timeout: float = 5) -> str:
+        chunk = await asyncio.wait_for(anext(self.chunks), timeout)
+        return chunk.decode() if isinstance(chunk, bytes) else chunk
+
+    async def next_event(self, timeout: float = 5) -> dict:
+        """The next real event (keep-alives skipped), parsed into its fields."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            chunk = await self.next_chunk(deadline - asyncio.get_running_loop().time())
+            if "event: " not in chunk:  # keep-alives, the opening id/retry line
+                continue
+            fields = dict(line.split(": ", 1) for line in chunk.strip().splitlines())
+            return fields
+
+    async def assert_quiet(self, seconds: float = 1.0) -> None:
+        """Nothing but keep-alives for a while."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            try:
+                chunk = await self.next_chunk(left + 0.5)
+            except TimeoutError:
+                return
+            assert "event: " not in chunk, f"unexpected event: {chunk!r}"
+
+    async def close(self) -> None:
+        await self.chunks.aclose()
+
+
+async def open_stream(user, query: str = "", **headers) -> OpenStream:
+    client = AsyncClient()
+    await client.aforce_login(user)
+    stream = OpenStream(await client.get(f"/messages/events/{query}", headers=headers))
+    assert "retry: " in await stream.next_chunk()
+    return stream
+
+
+async def wait_until_listening(hub) -> None:
+    await asyncio.wait_for(hub.listening.wait(), 5)
+
+
+@pytest_asyncio.fixture
+async def people():
+    make = sync_to_async(UserFactory)
+    return await make(username="ada"), await make(username="bram"), await make(username="chen")
+
+
+send = sync_to_async(conversation_send)
+
+
+async def test_a_stream_carries_its_own_users_events_and_nobody_elses(hub, people):
+    ada, bram, chen = people
+    bram_stream = await open_stream(bram)
+    chen_stream = await open_stream(chen)  # a stranger to the conversation
+    await wait_until_listening(hub)
+
+    message = await send(sender=ada, recipients=[bram], text="Blue sofa?")
+
+    event = await bram_stream.next_event()
+    assert event["event"] == "message.new"
+    assert f'"message": {message.pk}' in event["data"]
+    assert "Blue sofa" not in event["data"]  # ids only, never content
+    await chen_stream.assert_quiet()
+    await bram_stream.close()
+    await chen_stream.close()
+
+
+async def test_someone_who_left_hears_nothing_more(hub, people):
+    ada, bram, chen = people
+    first = await send(sender=ada, recipients=[bram, chen], text="Plans")
+    await sync_to_async(conversation_leave)(conversation=first.conversation, user=chen)
+    chen_stream = await open_stream(chen)
+    await wait_until_listening(hub)
+
+    await sync_to_async(message_send)(sender=ada, conversation=first.conversation, text="More")
+
+    await chen_stream.assert_quiet()
+    await chen_stream.close()
+
+
+async def test_a_rolled_back_send_announces_nothing(hub, people):
+    ada, bram, _ = people
+    bram_stream = await open_stream(bram)
+    await wait_until_listening(hub)
+
+    def send_then_fail():
+        with transaction.atomic():
+            conversation_send(sender=ada, recipients=[bram], text="never happened")
+            raise RuntimeError("the request failed after the send")
+
+    with pytest.raises(RuntimeError):
+        await sync_to_async(send_then_fail)()
+
+    await bram_stream.assert_quiet()
+    assert not await Event.objects.filter(user=bram).aexists()
+    await bram_stream.close()
+
+
+async def test_reconnecting_with_last_event_id_catches_up_exactly_what_was_missed(hub, people):
+    ada, bram, _ = people
+    bram_stream = await open_stream(bram)
+    await wait_until_listening(hub)
+    first = await send(sender=ada, recipients=[bram], text="one")
+    seen = await bram_stream.next_event()
+    await bram_stream.close()  # the laptop sleeps
+
+    missed = [
+        await sync_to_async(message_send)(
+            sender=ada, conversation=first.conversation, text=f"missed {n}"
+        )
+        for n in range(3)
+    ]
+
+    again = await open_stream(bram, **{"Last-Event-ID": seen["id"]})
+    caught_up = [await again.next_event() for _ in missed]
+    assert [event["event"] for event in caught_up] == ["message.new"] * 3
+    for event, message in zip(caught_up, missed, strict=True):
+        assert f'"message": {message.pk}' in event["data"]
+    assert [int(e["id"]) for e in caught_up] == sorted(int(e["id"]) for e in caught_up)
+    await again.assert_quiet()  # no duplicates
+    await again.close()
+
+
+async def test_a_fresh_tab_hears_what_happened_between_its_render_and_its_stream(hub, people):
+    ada, bram, _ = people
+    first = await send(sender=ada, recipients=[bram], text="Dinner on Fridy?")
+    # Bram's page is rendered a minute after the first message...
+    await Event.objects.filter(user=bram).aupdate(created_at=timezone.now() - timedelta(minutes=2))
+    rendered = int((timezone.now() - timedelta(minutes=1)).timestamp())
+    # ...then Ada fixes her typo before his page's stream connects.
+    await sync_to_async(message_edit)(message=first, editor=ada, text="Dinner on Friday?")
+
+    stream = await open_stream(bram, f"?rendered={rendered}")
+    event = await stream.next_event()
+    assert event["event"] == "message.edited"
+    assert f'"message": {first.pk}' in event["data"]
+    await stream.assert_quiet()  # the message his page already showed is not announced again
+    await stream.close()
+
+
+async def test_a_page_rendered_long_ago_starts_its_stream_from_now(hub, people):
+    ada, bram, _ = people
+    await send(sender=ada, recipients=[bram], text="old news")
+    an_hour_ago = int((timezone.now() - timedelta(hours=1)).timestamp())
+
+    stream = await open_stream(bram, f"?rendered={an_hour_ago}")
+    await stream.assert_quiet()
+    await stream.close()
+
+
+async def test_the_listener_survives_a_dropped_database_connection(hub, people):
+    ada, bram, _ = people
+    bram_stream = await open_stream(bram)
+    await wait_until_listening(hub)
+    old_pid = hub.listener_pid
+
+    def kill_listener():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+
+    await sync_to_async(kill_listener)()
+    message = await send(sender=ada, recipients=[bram], text="after the outage")
+
+    event = await bram_stream.next_event(timeout=10)
+    assert f'"message": {message.pk}' in event["data"]
+    await wait_until_listening(hub)
+    assert hub.listener_pid != old_pid
+    await bram_stream.close()
+
+
+async def test_typing_reaches_the_others_with_the_typists_name(hub, people):
+    ada, bram, chen = people
+    message = await send(sender=ada, recipients=[bram], text="hi")
+    ada_stream = await open_stream(ada)
+    bram_stream = await open_stream(bram)
+    chen_stream = await open_stream(chen)
+    await wait_until_listening(hub)
+
+    await sync_to_async(service_publish_typing)(conversation=message.conversation, user=bram)
+
+    event = await ada_stream.next_event()
+    assert event["event"] == "typing"
+    assert '"name": "' + bram.name + '"' in event["data"]
+    await bram_stream.assert_quiet(0.6)
+    await chen_stream.assert_quiet(0.6)
+    for stream in (ada_stream, bram_stream, chen_stream):
+        await stream.close()
+
+
+async def test_an_event_committed_late_below_the_cursor_is_still_delivered(hub, people):
+    # Ids are taken at insert, not at commit: a slow transaction can commit an event whose id
+    # is lower than one the stream already sent.
+    ada, bram, chen = people
+    with_ada = await send(sender=ada, recipients=[bram], text="one")
+    with_chen = await send(sender=chen, recipients=[bram], text="two")
+    bram_stream = await open_stream(bram)
+    await wait_until_listening(hub)
+    inserted, release = threading.Event(), threading.Event()
+
+    def slow_send():
+        with transaction.atomic():
+            message = message_send(sender=ada, conversation=with_ada.conversation, text="slow")
+            inserted.set()
+            release.wait(10)
+        connections.close_all()
+        return message
+
+    slow = asyncio.create_task(asyncio.to_thread(slow_send))
+    await asyncio.to_thread(inserted.wait, 10)
+    fast = await sync_to_async(message_send)(
+        sender=chen, conversation=with_chen.conversation, text="fast"
+    )
+    assert f'"message": {fast.pk}' in (await bram_stream.next_event())["data"]
+
+    release.set()
+    slow_message = await slow
+    late = await bram_stream.next_event()
+    assert f'"message": {slow_message.pk}' in late["data"]
+    await bram_stream.assert_quiet()  # and nothing twice
+    await bram_stream.close()
+
+
+async def test_signed_out_tabs_are_told_to_stop():
+    response = await AsyncClient().get("/messages/events/")
+    assert response.status_code == 204

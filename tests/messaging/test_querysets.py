@@ -1,0 +1,175 @@
+"""The read rules for conversations and messages (DESIGN.md §3.1): only the people in a
+conversation now may read it.
+
+One small world, built fresh for each test:
+
+* `alice`, `bob` and `carol` are in the group conversation, which has three messages;
+* `dave` was in it and left (he sent one message before leaving);
+* `erin` is in another conversation, with `frank`, and in nothing else;
+* `stranger` is in no conversation;
+* `anonymous` is not signed in (and `None` is treated the same way).
+
+The tables read across: one row per object, one column per viewer.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
+from messaging.models import Conversation, Message, Participant
+from tests.factories import (
+    ConversationFactory,
+    MessageFactory,
+    ParticipantFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+VIEWERS = ("alice", "bob", "dave", "erin", "stranger", "anonymous")
+T, F = True, False
+
+CONVERSATION_ACCESS = {
+    #                    alice  bob  dave(left)  erin  stranger  anon
+    "group":             (T,    T,   F,          F,    F,        F),
+    "other":             (F,    F,   F,          T,    F,        F),
+}  # fmt: skip
+
+MESSAGE_ACCESS = {
+    #                    alice  bob  dave(left)  erin  stranger  anon
+    "group_first":       (T,    T,   F,          F,    F,        F),
+    "group_by_dave":     (T,    T,   F,          F,    F,        F),
+    "group_last":        (T,    T,   F,          F,    F,        F),
+    "other_message":     (F,    F,   F,          T,    F,        F),
+}  # fmt: skip
+
+
+@pytest.fixture
+def world(db):
+    alice, bob, carol, dave, erin, frank, stranger = (
+        UserFactory(username=name)
+        for name in ("alice", "bob", "carol", "dave", "erin", "frank", "stranger")
+    )
+    group = ConversationFactory(created_by=alice, name="Group")
+    for person in (alice, bob, carol, dave):
+        ParticipantFactory(conversation=group, user=person)
+    group_first = MessageFactory(conversation=group, sender=alice)
+    group_by_dave = MessageFactory(conversation=group, sender=dave)
+    Participant.objects.filter(conversation=group, user=dave).update(left_at=timezone.now())
+    group_last = MessageFactory(conversation=group, sender=bob)
+
+    other = ConversationFactory(created_by=erin)
+    for person in (erin, frank):
+        ParticipantFactory(conversation=other, user=person)
+    other_message = MessageFactory(conversation=other, sender=frank)
+
+    return SimpleNamespace(
+        alice=alice,
+        bob=bob,
+        carol=carol,
+        dave=dave,
+        erin=erin,
+        frank=frank,
+        stranger=stranger,
+        anonymous=AnonymousUser(),
+        group=group,
+        other=other,
+        group_first=group_first,
+        group_by_dave=group_by_dave,
+        group_last=group_last,
+        other_message=other_message,
+    )
+
+
+def _cases(table):
+    return [
+        pytest.param(name, viewer, row[i], id=f"{viewer}-{name}")
+        for name, row in table.items()
+        for i, viewer in enumerate(VIEWERS)
+    ]
+
+
+def _expected_pks(world, table, viewer) -> list[int]:
+    column = VIEWERS.index(viewer)
+    return sorted(getattr(world, name).pk for name, row in table.items() if row[column])
+
+
+@pytest.mark.parametrize(("name", "viewer", "expected"), _cases(CONVERSATION_ACCESS))
+def test_conversation_for_participant_matrix(world, name, viewer, expected):
+    conversation = getattr(world, name)
+    found = Conversation.objects.for_participant(getattr(world, viewer))
+    assert found.filter(pk=conversation.pk).exists() is expected
+
+
+@pytest.mark.parametrize(("name", "viewer", "expected"), _cases(MESSAGE_ACCESS))
+def test_message_for_participant_matrix(world, name, viewer, expected):
+    message = getattr(world, name)
+    found = Message.objects.for_participant(getattr(world, viewer))
+    assert found.filter(pk=message.pk).exists() is expected
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_each_viewer_gets_exactly_their_conversations_each_listed_once(world, viewer):
+    expected = _expected_pks(world, CONVERSATION_ACCESS, viewer)
+    found = list(
+        Conversation.objects.for_participant(getattr(world, viewer)).values_list("pk", flat=True)
+    )
+    assert sorted(found) == expected
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_each_viewer_gets_exactly_their_messages_each_listed_once(world, viewer):
+    expected = _expected_pks(world, MESSAGE_ACCESS, viewer)
+    found = list(
+        Message.objects.for_participant(getattr(world, viewer)).values_list("pk", flat=True)
+    )
+    assert sorted(found) == expected
+
+
+def test_nobody_signed_in_as_none_reads_nothing(world):
+    assert not Conversation.objects.for_participant(None).exists()
+    assert not Message.objects.for_participant(None).exists()
+
+
+def test_former_participant_regains_access_when_added_back(world):
+    Participant.objects.filter(conversation=world.group, user=world.dave).update(left_at=None)
+
+    assert Conversation.objects.for_participant(world.dave).filter(pk=world.group.pk).exists()
+    # Including the history from before they came back.
+    assert Message.objects.for_participant(world.dave).filter(pk=world.group_first.pk).exists()
+
+
+def test_participant_who_leaves_loses_access_at_once(world):
+    Participant.objects.filter(conversation=world.group, user=world.bob).update(
+        left_at=timezone.now()
+    )
+
+    assert not Conversation.objects.for_participant(world.bob).exists()
+    assert not Message.objects.for_participant(world.bob).exists()
+    # The others keep theirs.
+    assert Conversation.objects.for_participant(world.alice).filter(pk=world.group.pk).exists()
+
+
+def test_muted_participant_still_reads_the_conversation(world):
+    Participant.objects.filter(conversation=world.group, user=world.bob).update(muted=True)
+
+    assert Conversation.objects.for_participant(world.bob).filter(pk=world.group.pk).exists()
+
+
+def test_active_participants_are_those_who_have_not_left(world):
+    active = Participant.objects.filter(conversation=world.group).active()
+
+    assert set(active.values_list("user__username", flat=True)) == {"alice", "bob", "carol"}
+
+
+def test_active_participants_include_everyone_when_nobody_left(world):
+    active = Participant.objects.filter(conversation=world.other).active()
+
+    assert set(active.values_list("user__username", flat=True)) == {"erin", "frank"}
+
+
+def test_active_participants_of_a_person_exclude_conversations_they_left(world):
+    assert not Participant.objects.filter(user=world.dave).active().exists()
+    assert Participant.objects.filter(user=world.dave).count() == 1

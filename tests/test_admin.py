@@ -1,0 +1,60 @@
+"""Every model's changelist and change page render for staff, with a fixed number of queries."""
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories import (
+    BoardFollowFactory,
+    BoardMemberFactory,
+    CommentFactory,
+    FollowFactory,
+    LikeFactory,
+    PinFactory,
+    PinImageFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client_for, user):
+    user.is_staff = user.is_superuser = True
+    user.save()
+    return client_for(user)
+
+
+def make_rows(image):
+    pin = PinFactory(image=image)
+    BoardMemberFactory(board=pin.board)
+    LikeFactory(pin=pin)
+    CommentFactory(pin=pin)
+    FollowFactory()
+    BoardFollowFactory(board=pin.board)
+    return pin
+
+
+def registered_models():
+    return [model for model in admin.site._registry if model._meta.app_label != "auth"]
+
+
+@pytest.mark.parametrize("model", registered_models(), ids=lambda m: m._meta.label)
+def test_changelist_and_change_page_render_with_fixed_queries(staff_client, model):
+    image = PinImageFactory()
+    make_rows(image)
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    with CaptureQueriesContext(connection) as small:
+        assert staff_client.get(url).status_code == 200
+    for _ in range(10):
+        make_rows(image)
+    with CaptureQueriesContext(connection) as large:
+        response = staff_client.get(url)
+    assert response.status_code == 200
+    assert len(large) == len(small), [q["sql"] for q in large.captured_queries]
+    obj = model._default_manager.first()
+    change = reverse(
+        f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk]
+    )
+    assert staff_client.get(change).status_code == 200
