@@ -43,6 +43,11 @@ class PinboardUserManager(UserManager.from_queryset(UserQuerySet)):
 
 
 class User(AbstractUser):
+    class MessagePrivacy(models.TextChoices):
+        EVERYONE = "everyone", "Everyone"
+        FOLLOWING = "following", "People I follow"
+        NOBODY = "nobody", "Nobody"
+
     display_name = models.CharField(
         "display name",
         max_length=80,
@@ -51,6 +56,14 @@ class User(AbstractUser):
     )
     bio = models.TextField(max_length=500, blank=True)
     avatar = models.ImageField(upload_to=avatar_path, blank=True)
+    # Who may start a conversation with this person (or add them to one) without it becoming
+    # a message request that waits in their inbox's Requests tab.
+    message_privacy = models.CharField(
+        "who can message me",
+        max_length=12,
+        choices=MessagePrivacy,
+        default=MessagePrivacy.EVERYONE,
+    )
 
     objects = PinboardUserManager()
 
@@ -94,3 +107,37 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.follower} follows {self.followee}"
+
+
+class BlockQuerySet(models.QuerySet):
+    def between(self, user, other):
+        """Blocks either way between two people (blocking is mutual in effect)."""
+        return self.filter(
+            models.Q(blocker=user, blocked=other) | models.Q(blocker=other, blocked=user)
+        )
+
+    def involving(self, user):
+        return self.filter(models.Q(blocker=user) | models.Q(blocked=user))
+
+
+class Block(models.Model):
+    """`blocker` no longer hears from `blocked`, and the two stop seeing each other. Silent: the
+    blocked person is never told."""
+
+    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_made")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_received")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BlockQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="accounts_block_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(blocker=models.F("blocked")), name="accounts_block_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["blocked"], name="accounts_block_blocked_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.blocker} blocks {self.blocked}"

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from pinboard.models import Board, Pin
+from pinboard.models import Board, Comment, Pin
 
 MAX_TEXT_LENGTH = 2000
 
@@ -69,6 +69,9 @@ class Participant(models.Model):
     # unread_count is kept by the services (one UPDATE per send), so the nav badge is one SUM.
     last_read_message_id = models.BigIntegerField(default=0)
     unread_count = models.PositiveIntegerField(default=0)
+    # A message request: someone outside the person's "who can message me" choice started the
+    # conversation (or added them). It waits in the inbox's Requests tab until accepted.
+    is_request = models.BooleanField(default=False)
 
     objects = ParticipantQuerySet.as_manager()
 
@@ -212,3 +215,83 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}"
+
+
+class ReportQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=Report.Status.OPEN)
+
+
+class Report(models.Model):
+    """Someone flagging a pin, a comment, a profile or a message for the staff's review queue.
+
+    It lives in messaging because that is the one app allowed to know every reportable thing
+    (imports run messaging -> pinboard -> accounts). A message's text becomes visible to staff
+    only once someone has reported that message.
+    """
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam or misleading"
+        HARASSMENT = "harassment", "Harassment or bullying"
+        NUDITY = "nudity", "Nudity or sexual content"
+        HATE = "hate", "Hateful speech or symbols"
+        VIOLENCE = "violence", "Violence or self-harm"
+        INTELLECTUAL_PROPERTY = "ip", "Intellectual property violation"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DISMISSED = "dismissed", "Dismissed"
+        ACTIONED = "actioned", "Action taken"
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.CharField(max_length=16, choices=Reason)
+    details = models.TextField(max_length=1000, blank=True)
+    # Exactly one target when made; a deleted target leaves the report, pointing at nothing.
+    pin = models.ForeignKey(Pin, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    comment = models.ForeignKey(
+        Comment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    profile = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports_about",
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(pin__isnull=True, comment__isnull=True, profile__isnull=True)
+                    | Q(pin__isnull=True, comment__isnull=True, message__isnull=True)
+                    | Q(pin__isnull=True, profile__isnull=True, message__isnull=True)
+                    | Q(comment__isnull=True, profile__isnull=True, message__isnull=True)
+                ),
+                name="messaging_report_one_target",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="messaging_report_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.pk} ({self.get_reason_display()})"

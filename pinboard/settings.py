@@ -174,6 +174,16 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_USERNAME_BLACKLIST = ["admin", "accounts", "settings", "messages", "search", "new", "me"]
 # allauth's rate limits are on by default and count in CACHES["default"] (shared by all processes).
 
+# Limits on our own writes, per person: action -> (how many, per how many seconds).
+# Checked by the views before any write (accounts/ratelimit.py); over the limit answers 429.
+RATE_LIMITS = {
+    "message": (env_int("RATE_LIMIT_MESSAGES_PER_MINUTE", 30), 60),
+    "conversation": (env_int("RATE_LIMIT_CONVERSATIONS_PER_HOUR", 20), 3600),
+    "pin": (env_int("RATE_LIMIT_PINS_PER_HOUR", 60), 3600),
+    "comment": (env_int("RATE_LIMIT_COMMENTS_PER_MINUTE", 10), 60),
+    "report": (env_int("RATE_LIMIT_REPORTS_PER_HOUR", 20), 3600),
+}
+
 # People in one conversation, the sender included.
 MESSAGING_MAX_PARTICIPANTS = env_int("MESSAGING_MAX_PARTICIPANTS", 10)
 

@@ -1,0 +1,60 @@
+"""Rate limits on our own writes (messages, conversations, pins, comments, reports).
+
+Counts live in the shared cache (CACHES["default"]: PostgreSQL's cache table, or Redis when
+REDIS_URL is set), so every server process counts together. Each limit is a fixed window:
+`limit` actions per `period` seconds per person. Views check *before* calling a service, so an
+over-limit request stores nothing.
+
+allauth keeps its own limits for sign-up, login and password reset (ACCOUNT_RATE_LIMITS).
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+@dataclass
+class RateLimited(Exception):
+    """Raised when an action is over its limit; `retry_after` is in whole seconds."""
+
+    action: str
+    retry_after: int
+
+    @property
+    def message(self) -> str:
+        return f"You're doing that too often. Try again in {_humanize(self.retry_after)}."
+
+
+def _humanize(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)  # round up: "1 minute" rather than "0 minutes"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def limit_for(action: str) -> tuple[int, int]:
+    """(limit, period in seconds) for an action, from settings.RATE_LIMITS."""
+    return settings.RATE_LIMITS[action]
+
+
+def check_rate(*, action: str, key: object) -> None:
+    """Count one `action` by `key` (usually a user id); raise RateLimited when it is one too
+    many for the current window. A refused attempt is not counted against the next window."""
+    limit, period = limit_for(action)
+    now = time.time()
+    window = int(now // period)
+    cache_key = f"ratelimit:{action}:{key}:{window}"
+    # add() is a no-op when the key exists. incr() is atomic on Redis; on the database cache it
+    # is a read then a write, so a burst of truly simultaneous requests may be undercounted by
+    # a few, which is fine for a limit against abuse (set REDIS_URL for exact counts).
+    cache.add(cache_key, 0, timeout=period + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(cache_key, 1, timeout=period + 1)
+        count = 1
+    if count > limit:
+        retry_after = max(1, int((window + 1) * period - now) + 1)
+        raise RateLimited(action=action, retry_after=retry_after)
