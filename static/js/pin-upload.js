@@ -23,6 +23,12 @@
     preview.hidden = false;
   }
 
+  // A file chosen before this script ran (a slow connection, or the browser restoring the form on
+  // Back) gets its preview too: deferred scripts run only once the page has been parsed.
+  document.querySelectorAll(FORM + " [data-image-input]").forEach((input) => {
+    if (input.files && input.files.length) showPreview(input);
+  });
+
   // A file the browser cannot show (damaged, or not an image at all) gets no preview; the server
   // explains what is wrong with it.
   document.addEventListener(

@@ -100,6 +100,26 @@ def test_a_mistake_is_fixed_without_choosing_the_image_again(page: Page, board, 
     expect(page.locator(".pin-card", has_text="Lemon tart")).to_be_visible()
 
 
+def test_an_image_chosen_before_the_page_script_loads_still_gets_its_preview(
+    page: Page, board, photo
+):
+    # A slow connection: the page is usable (and a file can be picked) before its script arrives.
+    held = []
+    page.route("**/pin-upload*.js", lambda route: held.append(route))
+    log_in(page, "dana")
+    page.goto("/pins/new/", wait_until="commit")
+    page.get_by_label("Image", exact=True).set_input_files(photo)
+    for _ in range(100):  # the script was requested while the page was parsed
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page never asked for its upload script"
+    expect(page.get_by_role("img", name="Preview of the chosen image")).to_be_hidden()
+    held[0].continue_()
+
+    expect_preview(page)
+
+
 def test_an_image_dropped_on_the_drop_zone_is_chosen_and_previewed(page: Page, board):
     log_in(page, "dana")
     open_create_page(page)
