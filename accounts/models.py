@@ -37,6 +37,24 @@ class UserQuerySet(models.QuerySet):
             queryset = queryset.annotate(followed=Exists(follows))
         return queryset
 
+    def with_block_state(self, viewer=None):
+        """`blocked_by_viewer` (the viewer blocked this person) and `blocks_viewer` (this person
+        blocked the viewer), as annotations: the flags templates ask before offering a follow,
+        message or unblock button, computed by the same rule the services enforce."""
+        if viewer is None or not viewer.is_authenticated:
+            no = models.Value(False)
+            return self.annotate(blocked_by_viewer=no, blocks_viewer=no)
+        return self.annotate(
+            blocked_by_viewer=Exists(Block.objects.filter(blocker=viewer, blocked=OuterRef("pk"))),
+            blocks_viewer=Exists(Block.objects.filter(blocker=OuterRef("pk"), blocked=viewer)),
+        )
+
+    def not_blocked_with(self, viewer):
+        """People with no block either way with `viewer`: the two cannot find each other."""
+        if viewer is None or not viewer.is_authenticated:
+            return self
+        return self.exclude(Exists(Block.objects.between(viewer, OuterRef("pk"))))
+
 
 class PinboardUserManager(UserManager.from_queryset(UserQuerySet)):
     pass

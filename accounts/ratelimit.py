@@ -12,7 +12,12 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib import messages as flash
 from django.core.cache import cache
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import trigger_client_event
 
 
 @dataclass
@@ -58,3 +63,40 @@ def check_rate(*, action: str, key: object) -> None:
     if count > limit:
         retry_after = max(1, int((window + 1) * period - now) + 1)
         raise RateLimited(action=action, retry_after=retry_after)
+
+
+def rate_limited_response(request, exc: RateLimited, *, render_page=None) -> HttpResponse:
+    """The answer to a write refused by `check_rate`: 429 with `Retry-After` and the message.
+
+    - htmx: an empty 429 that triggers the error toast (`HX-Trigger: {"toast": ...}`). htmx does
+      not swap error responses, so the composer or form keeps what the person typed, and app.js
+      shows only this toast, not its generic one for a 429.
+    - Without JavaScript: `render_page()` when given (the view's own page with the form still
+      filled in; the message is flashed first so the page shows it), else a small page with the
+      message and a link back.
+    """
+    message = exc.message
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=429)
+        response = trigger_client_event(response, "toast", {"message": message, "level": "error"})
+    else:
+        if render_page is not None:
+            flash.error(request, message)
+            response = render_page()
+        else:
+            response = render(
+                request, "rate_limited.html", {"message": message, "back_url": _back_url(request)}
+            )
+        response.status_code = 429
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _back_url(request) -> str:
+    """Where "Go back" leads: the page the form was on, if it is on our own site."""
+    referer = request.headers.get("referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return "/"

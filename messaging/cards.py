@@ -22,6 +22,11 @@ def _state(exists: bool, visible: bool) -> str:
     return VISIBLE if visible else PRIVATE
 
 
+def _pin_hidden(pin: Pin) -> bool:
+    """Hidden by moderators, on its own or with its board (loaded by with_card_data())."""
+    return pin.hidden_at is not None or pin.board.hidden_at is not None
+
+
 def attach_cards(messages: Iterable[Message], viewer) -> list[Message]:
     """Set `message.card_state` (visible / private / unavailable) on every message with a card,
     for this viewer, and load what visible board cards show (cover pins, pin count).
@@ -51,9 +56,14 @@ def attach_cards(messages: Iterable[Message], viewer) -> list[Message]:
         }
     for message in everything:
         if message.kind == Message.Kind.PIN:
-            message.card_state = _state(message.pin_id is not None, message.pin_id in visible_pins)
+            visible = message.pin_id in visible_pins
+            # Hidden by moderators reads as gone (their owner still sees it: it is visible).
+            exists = message.pin_id is not None and (visible or not _pin_hidden(message.pin))
+            message.card_state = _state(exists, visible)
         elif message.kind == Message.Kind.BOARD:
-            message.card_state = _state(message.board_id is not None, message.board_id in boards)
+            visible = message.board_id in boards
+            exists = message.board_id is not None and (visible or message.board.hidden_at is None)
+            message.card_state = _state(exists, visible)
             message.visible_board = boards.get(message.board_id)
         elif message.kind == Message.Kind.PROFILE:
             active = message.profile_id is not None and message.profile.is_active

@@ -21,10 +21,11 @@ def _notify(payload: dict) -> None:
 
 
 def active_member_ids(conversation: Conversation) -> list[int]:
+    """Everyone who still sees the conversation (not those who left or declined it)."""
     return list(
-        Participant.objects.filter(conversation=conversation, left_at__isnull=True).values_list(
-            "user_id", flat=True
-        )
+        Participant.objects.current()
+        .filter(conversation=conversation)
+        .values_list("user_id", flat=True)
     )
 
 

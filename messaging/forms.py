@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from django.utils.functional import cached_property
 
 from accounts.models import User
-from messaging.models import MAX_TEXT_LENGTH, Conversation, Message
+from messaging.models import MAX_TEXT_LENGTH, Conversation, Message, Report
 from messaging.services import NO_ATTACHMENT, Attachment, SecretContentRefused, max_participants
 from pinboard.models import Board, Pin
 
@@ -280,3 +280,38 @@ class SendForm(forms.Form):
             return self.fields["idempotency_key"].clean(self["idempotency_key"].value())
         except ValidationError:
             return uuid.uuid4()
+
+
+# --- Reports (messaging/views/reports.py) ------------------------------------------------------
+
+REPORT_DETAILS_MAX = Report._meta.get_field("details").max_length
+
+
+class ReportForm(forms.Form):
+    """Why something is reported: a reason from the list, and optional details."""
+
+    reason = forms.ChoiceField(
+        label="Why are you reporting this?",
+        choices=Report.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose a reason.",
+            "invalid_choice": "Choose one of the reasons listed.",
+        },
+    )
+    details = forms.CharField(
+        label="Anything else we should know?",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": REPORT_DETAILS_MAX}),
+    )
+
+    def clean_details(self) -> str:
+        # A textarea submits each line break as CRLF; its maxlength counts one character.
+        details = self.cleaned_data["details"].replace("\r\n", "\n").strip()
+        if len(details) > REPORT_DETAILS_MAX:
+            raise forms.ValidationError(
+                f"Details can be up to {REPORT_DETAILS_MAX:,} characters; "
+                f"yours have {len(details):,}.",
+                code="too_long",
+            )
+        return details

@@ -11,12 +11,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet, Sum
+from django.db.models import F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from messaging.cards import UNAVAILABLE, VISIBLE, attach_cards
-from messaging.models import Conversation, Message, Participant
+from messaging.models import Conversation, Message, Participant, hidden_by_block
 
 PAGE_SIZE = 20
 # Names shown in a row's title before "and N others".
@@ -83,8 +83,9 @@ class InboxPage:
 # --- The query -----------------------------------------------------------------------------
 
 
-def inbox_conversations(user) -> QuerySet[Conversation]:
-    """The person's conversations with everything a row shows, newest activity first.
+def inbox_conversations(user, *, requests: bool = False) -> QuerySet[Conversation]:
+    """The person's conversations with everything a row shows, newest activity first: their
+    inbox, or with `requests` the message requests waiting for them (never both).
 
     `viewer_unread` and `viewer_muted` come from the viewer's own Participant row (a separate
     filtered join, so they never mix with another participant's); `last_message` is fetched with
@@ -93,9 +94,12 @@ def inbox_conversations(user) -> QuerySet[Conversation]:
     return (
         Conversation.objects.for_participant(user)
         .annotate(viewer=FilteredRelation("participants", condition=Q(participants__user=user)))
+        .filter(viewer__is_request=requests)
         .annotate(viewer_unread=F("viewer__unread_count"), viewer_muted=F("viewer__muted"))
         .prefetch_related(
-            Prefetch("last_message", queryset=Message.objects.with_card_data()),
+            Prefetch(
+                "last_message", queryset=Message.objects.with_card_data().with_block_flag(user)
+            ),
             Prefetch(
                 "participants",
                 queryset=Participant.objects.active().select_related("user"),
@@ -106,9 +110,11 @@ def inbox_conversations(user) -> QuerySet[Conversation]:
     )
 
 
-def inbox_page(user, *, cursor: Cursor | None = None, size: int = PAGE_SIZE) -> InboxPage:
-    """One page of the inbox, ready to render (see `describe`)."""
-    conversations = inbox_conversations(user)
+def inbox_page(
+    user, *, cursor: Cursor | None = None, size: int = PAGE_SIZE, requests: bool = False
+) -> InboxPage:
+    """One page of the inbox (or of the Requests tab), ready to render (see `describe`)."""
+    conversations = inbox_conversations(user, requests=requests)
     if cursor is not None:
         conversations = conversations.filter(cursor.after())
     rows = list(conversations[: size + 1])
@@ -131,14 +137,35 @@ def inbox_row(user, pk: int) -> Conversation | None:
 
 def unread_total(user) -> int:
     """Unread messages over the person's active, unmuted conversations: one SUM that the partial
-    index messaging_part_unread_idx answers."""
+    index messaging_part_unread_idx answers. Message requests, declined requests and
+    conversations hidden by a block never count."""
     if user is None or not user.is_authenticated:
         return 0
     return (
         Participant.objects.filter(
-            user=user, left_at__isnull=True, muted=False, unread_count__gt=0
-        ).aggregate(total=Sum("unread_count"))["total"]
+            user=user,
+            left_at__isnull=True,
+            muted=False,
+            unread_count__gt=0,
+            is_request=False,
+            declined_at__isnull=True,
+        )
+        .exclude(hidden_by_block(user, OuterRef("conversation")))
+        .aggregate(total=Sum("unread_count"))["total"]
         or 0
+    )
+
+
+def request_count(user) -> int:
+    """Message requests waiting for the person (the Requests tab's count): one COUNT over their
+    own participant rows, which are few."""
+    if user is None or not user.is_authenticated:
+        return 0
+    return (
+        Participant.objects.current()
+        .filter(user=user, is_request=True)
+        .exclude(hidden_by_block(user, OuterRef("conversation")))
+        .count()
     )
 
 
@@ -194,6 +221,8 @@ def preview(message: Message | None, viewer) -> str:
         return "No messages yet"
     if message.is_deleted:
         return "message deleted"
+    if getattr(message, "from_blocked", False):
+        return "Message from someone you blocked"
     if message.sender_id is None:
         who = "Deleted user"
     elif message.sender_id == viewer.pk:

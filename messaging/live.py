@@ -39,18 +39,46 @@ OVERLAP_IDS = 1000
 READ_POOL_SIZE = 4
 WAKE = object()  # "you may have new events in the database"
 
-_EVENTS_SQL = """
-    SELECT e.id, e.kind, e.conversation_id, e.message_id
+# A block either way between the event's person (e) and another participant (o).
+_BLOCKED_SQL = """
+    SELECT 1 FROM accounts_block b
+    WHERE (b.blocker_id = e.user_id AND b.blocked_id = o.user_id)
+       OR (b.blocker_id = o.user_id AND b.blocked_id = e.user_id)
+"""
+
+# The person must still see the conversation: in it, not declined, and not a conversation hidden
+# by a block (everyone else in it blocked either way: messaging.models.hidden_by_block).
+# `is_request` tells the tab to update its Requests count rather than the unread badge.
+_EVENTS_SQL = (
+    """
+    SELECT e.id, e.kind, e.conversation_id, e.message_id, p.is_request
     FROM messaging_event e
+    JOIN messaging_participant p
+      ON p.conversation_id = e.conversation_id AND p.user_id = e.user_id
     WHERE e.user_id = %(user)s AND e.id > %(after)s
-      AND EXISTS (
-        SELECT 1 FROM messaging_participant p
-        WHERE p.conversation_id = e.conversation_id AND p.user_id = e.user_id
-          AND p.left_at IS NULL
+      AND p.left_at IS NULL AND p.declined_at IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT 1 FROM messaging_participant o
+          WHERE o.conversation_id = e.conversation_id AND o.user_id <> e.user_id
+            AND o.left_at IS NULL
+            AND EXISTS ("""
+    + _BLOCKED_SQL
+    + """)
+        )
+        AND NOT EXISTS (
+          SELECT 1 FROM messaging_participant o
+          WHERE o.conversation_id = e.conversation_id AND o.user_id <> e.user_id
+            AND o.left_at IS NULL
+            AND NOT EXISTS ("""
+    + _BLOCKED_SQL
+    + """)
+        )
       )
     ORDER BY e.id
     LIMIT %(limit)s
 """
+)
 _LATEST_SQL = "SELECT COALESCE(MAX(id), 0) FROM messaging_event WHERE user_id = %(user)s"
 _LATEST_BEFORE_SQL = """
     SELECT COALESCE(MAX(id), 0) FROM messaging_event
@@ -294,17 +322,16 @@ class Stream:
             rows = await self._read(
                 _EVENTS_SQL, {"user": self.user_id, "after": after, "limit": BATCH}
             )
-            for event_id, kind, conversation_id, message_id in rows:
+            for event_id, kind, conversation_id, message_id, is_request in rows:
                 after = event_id
                 if event_id in self._known:
                     continue
                 self._remember(event_id)
                 self.cursor = max(self.cursor, event_id)
-                found.append(
-                    LiveEvent(
-                        event_id, kind, {"conversation": conversation_id, "message": message_id}
-                    )
-                )
+                data = {"conversation": conversation_id, "message": message_id}
+                if is_request:
+                    data["request"] = True
+                found.append(LiveEvent(event_id, kind, data))
             if len(rows) < BATCH:
                 return found
 

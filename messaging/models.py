@@ -9,21 +9,49 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
+from accounts.models import Block
 from pinboard.models import Board, Comment, Pin
 
 MAX_TEXT_LENGTH = 2000
 
 
+def hidden_by_block(user, conversation=None):
+    """True for a conversation in which everyone else still in it is someone `user` blocked or
+    who blocked `user`: a one-to-one conversation between two people with a block either way is
+    hidden from both. A group with anyone else in it stays usable (the blocker sees the blocked
+    person's messages collapsed instead: `MessageQuerySet.with_block_flag`)."""
+    if conversation is None:
+        conversation = OuterRef("pk")
+    others = Participant.objects.filter(conversation=conversation, left_at__isnull=True).exclude(
+        user=user
+    )
+    blocked = Exists(
+        Block.objects.filter(
+            Q(blocker=user, blocked=OuterRef("user")) | Q(blocker=OuterRef("user"), blocked=user)
+        )
+    )
+    return Exists(others.filter(blocked)) & ~Exists(others.exclude(blocked))
+
+
 class ConversationQuerySet(models.QuerySet):
-    def for_participant(self, user):
-        """Conversations the person is in now (those who left can no longer open them)."""
+    def for_member(self, user):
+        """Conversations the person is in now, blocks aside: only for writes that must answer
+        "you can't message them" rather than 404 (messaging/views/conversation.py)."""
         if user is None or not user.is_authenticated:
             return self.none()
-        # EXISTS rather than a join: no duplicate rows, so callers never need DISTINCT.
+        # EXISTS rather than a join: no duplicate rows, so callers never need DISTINCT. A
+        # declined request is gone for the person who declined it (the others still list them).
         member = Participant.objects.filter(
-            conversation=OuterRef("pk"), user=user, left_at__isnull=True
+            conversation=OuterRef("pk"), user=user, left_at__isnull=True, declined_at__isnull=True
         )
         return self.filter(Exists(member))
+
+    def for_participant(self, user):
+        """Conversations the person may open: those they are in now (not left, not declined),
+        except one-to-one conversations hidden by a block either way (`hidden_by_block`)."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.for_member(user).exclude(hidden_by_block(user))
 
 
 class Conversation(models.Model):
@@ -50,7 +78,13 @@ class Conversation(models.Model):
 
 class ParticipantQuerySet(models.QuerySet):
     def active(self):
+        """Everyone the conversation lists (a declined request still counts: the people who
+        wrote are never told)."""
         return self.filter(left_at__isnull=True)
+
+    def current(self):
+        """Those who still see the conversation: in it, and not having declined it."""
+        return self.filter(left_at__isnull=True, declined_at__isnull=True)
 
 
 class Participant(models.Model):
@@ -72,6 +106,18 @@ class Participant(models.Model):
     # A message request: someone outside the person's "who can message me" choice started the
     # conversation (or added them). It waits in the inbox's Requests tab until accepted.
     is_request = models.BooleanField(default=False)
+    # Who started the conversation with this person or added them: whom a request's "Block"
+    # blocks. NULL for the one who started it (and once that person's account is deleted).
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # A declined request: gone for this person (no page, row, unread or live event), while the
+    # others still see them listed, so the sender is never told it was declined.
+    declined_at = models.DateTimeField(null=True, blank=True)
 
     objects = ParticipantQuerySet.as_manager()
 
@@ -97,6 +143,14 @@ class MessageQuerySet(models.QuerySet):
     def for_participant(self, user):
         return self.filter(conversation__in=Conversation.objects.for_participant(user))
 
+    def with_block_flag(self, viewer):
+        """`from_blocked`: the viewer blocked the sender, so the message is shown collapsed to
+        them. An annotation on the same query, so it costs no extra query per page."""
+        if viewer is None or not viewer.is_authenticated:
+            return self.annotate(from_blocked=models.Value(False))
+        blocked = Block.objects.filter(blocker=viewer, blocked=OuterRef("sender"))
+        return self.annotate(from_blocked=Exists(blocked))
+
     def with_card_data(self):
         """Everything a message and its card show (see messaging/cards.py for the per-viewer
         check that decides what of it may be shown).
@@ -106,14 +160,19 @@ class MessageQuerySet(models.QuerySet):
         work, on every conversation page (measured on a 100,000-message thread).
         """
         return self.select_related("sender", "profile").prefetch_related(
-            models.Prefetch("pin", queryset=Pin.objects.select_related("image", "owner")),
+            models.Prefetch(
+                "pin",
+                queryset=Pin.objects.select_related("image", "owner", "board").defer(
+                    "search_vector", "board__search_vector"
+                ),
+            ),
             models.Prefetch(
                 "board", queryset=Board.objects.select_related("owner").defer("search_vector")
             ),
             models.Prefetch(
                 "reply_to",
                 queryset=Message.objects.select_related(
-                    "sender", "pin__image", "pin__owner", "board", "profile"
+                    "sender", "pin__image", "pin__owner", "pin__board", "board", "profile"
                 ),
             ),
         )

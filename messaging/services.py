@@ -13,9 +13,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import user_block
 from messaging import events
 from messaging.models import MAX_TEXT_LENGTH, Conversation, Event, Message, Participant
-from messaging.permissions import can_message
+from messaging.permissions import cannot_message, needs_request
 from pinboard.models import Board, Pin
 
 EDIT_WINDOW = timedelta(minutes=15)
@@ -95,7 +96,7 @@ def _check_attachment_visible(*, sender: User, attachment: Attachment, people: l
 
 
 def _check_can_message(sender: User, people: list[User]) -> None:
-    refused = [person for person in people if not can_message(sender, person)]
+    refused = cannot_message(sender, people)
     if refused:
         names = ", ".join(person.name for person in refused)
         raise ValidationError(f"You can't message {names}.", code="cannot_message")
@@ -152,9 +153,9 @@ def _append(
     Conversation.objects.filter(pk=conversation.pk).update(
         last_message=message, last_message_at=message.created_at
     )
-    Participant.objects.filter(conversation=conversation, left_at__isnull=True).exclude(
-        user=sender
-    ).update(unread_count=F("unread_count") + 1)
+    Participant.objects.current().filter(conversation=conversation).exclude(user=sender).update(
+        unread_count=F("unread_count") + 1
+    )
     Participant.objects.filter(conversation=conversation, user=sender).update(
         last_read_message_id=message.pk, unread_count=0
     )
@@ -223,9 +224,25 @@ def conversation_send(
     conversation = _existing_for(people | {sender})
     if conversation is None:
         conversation = Conversation.objects.create(created_by=sender)
+        requests = needs_request(sender, people_list)
         Participant.objects.bulk_create(
-            [Participant(conversation=conversation, user=person) for person in [sender, *people]]
+            [Participant(conversation=conversation, user=sender)]
+            + [
+                Participant(
+                    conversation=conversation,
+                    user=person,
+                    invited_by=sender,
+                    is_request=person.pk in requests,
+                )
+                for person in people_list
+            ]
         )
+    else:
+        # Choosing these people and writing to them is an answer to their request, if the
+        # sender had one waiting (or had declined it) in this conversation.
+        Participant.objects.filter(conversation=conversation, user=sender).filter(
+            Q(is_request=True) | Q(declined_at__isnull=False)
+        ).update(is_request=False, declined_at=None)
     return _append(
         conversation=conversation,
         sender=sender,
@@ -236,12 +253,21 @@ def conversation_send(
     )
 
 
-def _active_participant(conversation: Conversation, user: User) -> Participant:
+REQUEST_PENDING = "Accept this message request first."
+
+
+def _active_participant(
+    conversation: Conversation, user: User, *, allow_request: bool = False
+) -> Participant:
+    """The person's row in a conversation they are in now. A message request not yet accepted
+    lets them only read it (and edit or delete what they wrote, were they in it before)."""
     participant = Participant.objects.filter(
-        conversation=conversation, user=user, left_at__isnull=True
+        conversation=conversation, user=user, left_at__isnull=True, declined_at__isnull=True
     ).first()
     if participant is None:
         raise PermissionDenied("Only the people in a conversation can do that.")
+    if participant.is_request and not allow_request:
+        raise PermissionDenied(REQUEST_PENDING)
     return participant
 
 
@@ -265,6 +291,10 @@ def message_send(
             participations__conversation=conversation, participations__left_at__isnull=True
         ).exclude(pk=sender.pk)
     )
+    # A group stays usable across a block; a conversation where everyone else is blocked (a
+    # one-to-one) is not, whichever of the two blocked.
+    if others and len(cannot_message(sender, others)) == len(others):
+        _check_can_message(sender, others)
     _check_attachment_visible(sender=sender, attachment=attachment, people=others)
     return _append(
         conversation=conversation,
@@ -298,14 +328,21 @@ def conversation_add_people(
             code="too_many",
         )
     _check_can_message(by, new_people)
+    requests = needs_request(by, new_people)
     added = []
     for person in new_people:
-        participant, created = Participant.objects.get_or_create(
-            conversation=conversation, user=person
+        # Someone who left comes back on the same row; either way, the adder's standing with
+        # them decides whether it waits as a request.
+        participant, _ = Participant.objects.update_or_create(
+            conversation=conversation,
+            user=person,
+            defaults={
+                "left_at": None,
+                "declined_at": None,
+                "invited_by": by,
+                "is_request": person.pk in requests,
+            },
         )
-        if not created:  # someone who left, coming back
-            participant.left_at = None
-            participant.save(update_fields=["left_at"])
         added.append(participant)
     _announce_change(conversation)
     return added
@@ -333,7 +370,7 @@ def conversation_rename(*, conversation: Conversation, by: User, name: str) -> C
 
 @transaction.atomic
 def conversation_leave(*, conversation: Conversation, user: User) -> None:
-    participant = _active_participant(conversation, user)
+    participant = _active_participant(conversation, user, allow_request=True)
     participant.left_at = timezone.now()
     participant.unread_count = 0
     participant.save(update_fields=["left_at", "unread_count"])
@@ -383,7 +420,7 @@ def message_can_be_edited(message: Message, user: User) -> bool:
 
 @transaction.atomic
 def message_edit(*, message: Message, editor: User, text: str) -> Message:
-    _active_participant(message.conversation, editor)
+    _active_participant(message.conversation, editor, allow_request=True)
     if message.sender_id != editor.pk:
         raise PermissionDenied("You can only edit your own messages.")
     if not message_can_be_edited(message, editor):
@@ -400,7 +437,7 @@ def message_edit(*, message: Message, editor: User, text: str) -> Message:
 @transaction.atomic
 def message_delete(*, message: Message, user: User) -> Message:
     """Delete your own message: it stays as "message deleted", without its text or card."""
-    _active_participant(message.conversation, user)
+    _active_participant(message.conversation, user, allow_request=True)
     if message.sender_id != user.pk:
         raise PermissionDenied("You can only delete your own messages.")
     message.text = ""
@@ -412,7 +449,82 @@ def message_delete(*, message: Message, user: User) -> Message:
 
 
 @transaction.atomic
+def message_remove(*, message: Message) -> Message:
+    """Moderation (a reported message, from the admin's report queue): the message shows as
+    "message deleted" to everyone in the conversation, live. Unlike the sender's own delete, the
+    text and card reference are kept, so the report that led to it can still be reviewed."""
+    if message.deleted_at is None:
+        message.deleted_at = timezone.now()
+        message.save(update_fields=["deleted_at"])
+        _announce_message(Event.Kind.MESSAGE_DELETED, message)
+    return message
+
+
+@transaction.atomic
 def publish_typing(*, conversation: Conversation, user: User) -> None:
     """Tell the others in the conversation that this person is typing (nothing is stored)."""
     _active_participant(conversation, user)
     events.publish_typing(conversation=conversation, user_id=user.pk)
+
+
+# --- Message requests (who can message me) ----------------------------------------------------
+
+
+def _pending_request(conversation: Conversation, user: User) -> Participant | None:
+    """The person's row if the conversation is a request waiting for them; None if they have
+    already accepted it (answering twice is harmless). Declined or not in it: refused."""
+    participant = _active_participant(conversation, user, allow_request=True)
+    return participant if participant.is_request else None
+
+
+@transaction.atomic
+def request_accept(*, conversation: Conversation, user: User) -> None:
+    """Accept a message request: it becomes an ordinary conversation in the inbox, its unread
+    messages counting from now on."""
+    participant = _pending_request(conversation, user)
+    if participant is None:
+        return
+    participant.is_request = False
+    participant.save(update_fields=["is_request"])
+    # Only the person's own tabs learn of it (the badge and the inbox row); the sender's side
+    # looked like any sent conversation all along.
+    _announce_change(conversation, only=[user.pk])
+
+
+@transaction.atomic
+def request_decline(*, conversation: Conversation, user: User) -> None:
+    """Decline a message request: the conversation is gone for this person for good (no row,
+    no page, no unread count, no live events), while the others still see them in it, so the
+    sender is never told. No event is published: nobody else's view changes."""
+    participant = _pending_request(conversation, user)
+    if participant is None:
+        raise PermissionDenied("Only a message request can be declined.")
+    participant.declined_at = timezone.now()
+    participant.unread_count = 0
+    participant.save(update_fields=["declined_at", "unread_count"])
+
+
+@transaction.atomic
+def request_block(*, conversation: Conversation, user: User) -> User | None:
+    """Block whoever sent the request (started the conversation with, or added, this person),
+    then decline it. Returns the person blocked (None when their account is gone)."""
+    participant = _pending_request(conversation, user)
+    if participant is None:
+        raise PermissionDenied("Only a message request can be declined.")
+    sender = participant.invited_by or conversation.created_by
+    if sender is not None and sender.pk != user.pk:
+        user_block(blocker=user, blocked=sender)
+    else:
+        sender = None
+    request_decline(conversation=conversation, user=user)
+    return sender
+
+
+@transaction.atomic
+def conversation_block_person(*, conversation: Conversation, by: User, person: User) -> None:
+    """Block someone from a conversation's people list (both must be in it). A one-to-one
+    conversation is then hidden from both; in a group, their messages collapse for `by`."""
+    _active_participant(conversation, by, allow_request=True)
+    if not Participant.objects.active().filter(conversation=conversation, user=person).exists():
+        raise PermissionDenied("Only someone in this conversation can be blocked from here.")
+    user_block(blocker=by, blocked=person)

@@ -2,16 +2,42 @@
 
 from django.urls import path
 
-from messaging.views import badge, conversation, conversation_live, events, inbox, send
+from messaging.views import badge, conversation, conversation_live, events, inbox, requests, send
+from messaging.views import reports as report_views
 
 urlpatterns = [
     # (routes are added below this line)
+    # Reporting a pin, comment, profile or message (messaging/views/reports.py)
+    path("report/pin/<int:key>/", report_views.report, {"kind": "pin"}, name="report_pin"),
+    path(
+        "report/comment/<int:key>/",
+        report_views.report,
+        {"kind": "comment"},
+        name="report_comment",
+    ),
+    path(
+        "report/profile/<str:key>/",
+        report_views.report,
+        {"kind": "profile"},
+        name="report_profile",
+    ),
+    path(
+        "report/message/<int:key>/",
+        report_views.report,
+        {"kind": "message"},
+        name="report_message",
+    ),
     # The Send dialog (messaging/views/send.py)
     path("send/", send.send_dialog, name="message_send_dialog"),
     path("send/invite/", send.send_invite, name="message_send_invite"),
     path("events/", events.events, name="message_events"),
     path("unread/", badge.unread_badge, name="message_unread_badge"),
     path("", inbox.inbox, name="inbox"),
+    # Message requests and blocks (messaging/views/requests.py)
+    path("requests/", requests.request_list, name="message_requests"),
+    path("requests/count/", requests.request_count_badge, name="message_request_count"),
+    path("<int:pk>/request/", requests.request_answer, name="message_request_answer"),
+    path("<int:pk>/block/<str:username>/", requests.conversation_block, name="conversation_block"),
     path("<int:pk>/quick-reply/", inbox.quick_reply, name="conversation_quick_reply"),
     path("<int:pk>/row/", inbox.row, name="inbox_row"),
     path("<int:pk>/typing/", conversation_live.typing, name="conversation_typing"),

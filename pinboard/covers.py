@@ -20,7 +20,9 @@ def attach_covers(boards: list[Board]) -> list[Board]:
         board.cover_pins = []
     if not boards:
         return boards
-    newest = Pin.objects.filter(board=OuterRef("pk")).order_by("-id").values("pk")[:COVER_PINS]
+    # A pin hidden by moderators is never a cover, not even on its owner's board list.
+    newest = Pin.objects.filter(board=OuterRef("pk"), hidden_at__isnull=True)
+    newest = newest.order_by("-id").values("pk")[:COVER_PINS]
     cover_ids = dict(
         Board.objects.filter(pk__in=[board.pk for board in boards])
         .annotate(cover_ids=ArraySubquery(newest))

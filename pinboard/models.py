@@ -50,6 +50,15 @@ def _ranked_search(queryset, text: str):
     return queryset.filter(search_vector=query).annotate(rank=rank).order_by("-rank", "-id")
 
 
+def _hidden_at() -> models.DateTimeField:
+    """The moderation flag: set when Pinboard's moderators hide something. Hidden content is kept
+    (nothing is deleted, it can be restored) but shown to nobody except its owner."""
+    return models.DateTimeField(
+        "hidden", null=True, blank=True, editable=False,
+        help_text="Set when moderators hid it: only its owner still sees it.",
+    )  # fmt: skip
+
+
 def original_image_path(instance: "PinImage", filename: str) -> str:
     # Unguessable names: a file URL reveals nothing and cannot be enumerated.
     return f"pins/{secrets.token_urlsafe(18)}.webp"
@@ -97,18 +106,32 @@ def _accepted_member(user, board_ref="pk"):
     )
 
 
+def _shown(user, *, owner: str = "owner") -> Q:
+    """Not hidden by moderators, or the viewer's own (owners still see what was hidden, with a
+    notice, so they know why it disappeared for everyone else)."""
+    shown = Q(hidden_at__isnull=True)
+    return shown | Q(**{owner: user}) if _is_signed_in(user) else shown
+
+
 class BoardQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Public boards, plus secret boards the person owns or collaborates on."""
+        """Public boards, plus secret boards the person owns or collaborates on; a board hidden by
+        moderators only for its owner."""
         if not _is_signed_in(user):
-            return self.filter(is_secret=False)
-        return self.filter(Q(is_secret=False) | Q(owner=user) | Exists(_accepted_member(user)))
+            return self.filter(is_secret=False, hidden_at__isnull=True)
+        return self.filter(
+            Q(is_secret=False) | Q(owner=user) | Exists(_accepted_member(user)), _shown(user)
+        )
 
     def pinnable_by(self, user):
-        """Boards the person may add pins to: their own and those they collaborate on."""
+        """Boards the person may add pins to: their own and those they collaborate on (unless
+        moderators hid it: then collaborators can no longer see it)."""
         if not _is_signed_in(user):
             return self.none()
-        return self.filter(Q(owner=user) | Exists(_accepted_member(user)))
+        return self.filter(Q(owner=user) | (Exists(_accepted_member(user)) & Q(hidden_at=None)))
+
+    def hidden(self):
+        return self.filter(hidden_at__isnull=False)
 
     def editable_by(self, user):
         """Boards whose settings the person may change: only their own."""
@@ -117,7 +140,9 @@ class BoardQuerySet(models.QuerySet):
         return self.filter(owner=user)
 
     def with_pin_count(self):
-        pins = Pin.objects.filter(board=OuterRef("pk")).order_by().values("board")
+        """`pin_count`: the pins everyone sees (not those hidden by moderators)."""
+        pins = Pin.objects.filter(board=OuterRef("pk"), hidden_at__isnull=True)
+        pins = pins.order_by().values("board")
         return self.annotate(
             pin_count=Coalesce(Subquery(pins.annotate(n=Count("pk")).values("n")), 0)
         )
@@ -147,6 +172,8 @@ class Board(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Moderation: set when Pinboard's moderators hide the board (and with it every pin on it).
+    hidden_at = _hidden_at()
     search_vector = _search_vector(title="name", body="description")
 
     objects = BoardQuerySet.as_manager()
@@ -221,14 +248,24 @@ class PinImage(models.Model):
 
 class PinQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """A pin is exactly as visible as its board."""
+        """A pin is exactly as visible as its board. Hidden by moderators (itself or its board),
+        it is seen only by its owner (and, unless hidden itself, by the hidden board's owner)."""
         if not _is_signed_in(user):
-            return self.filter(board__is_secret=False)
+            return self.filter(
+                board__is_secret=False, board__hidden_at__isnull=True, hidden_at__isnull=True
+            )
         return self.filter(
             Q(board__is_secret=False)
             | Q(board__owner=user)
-            | Exists(_accepted_member(user, board_ref="board_id"))
+            | Exists(_accepted_member(user, board_ref="board_id")),
+            Q(hidden_at__isnull=True, board__hidden_at__isnull=True)
+            | Q(owner=user)
+            | Q(board__owner=user, hidden_at__isnull=True),
         )
+
+    def hidden(self):
+        """Hidden by moderators, on its own or with its board."""
+        return self.filter(Q(hidden_at__isnull=False) | Q(board__hidden_at__isnull=False))
 
     def editable_by(self, user):
         """Pins the person may edit or delete: their own, while they can still see the board
@@ -255,10 +292,23 @@ class PinQuerySet(models.QuerySet):
         return self.order_by("-id")
 
     def for_cards(self, viewer):
-        """What a pin card needs, in one query: image, owner, counts and the viewer's like."""
-        queryset = self.select_related("image", "owner").annotate(
-            like_count=_count_of(Like),
-            comment_count=_count_of(Comment),
+        """What a pin card needs, in one query: image, owner, counts, the viewer's like and
+        whether moderators hid it (`is_hidden`, for the owner's notice).
+
+        Cards never show a pin hidden on its own to anyone but its owner: the board page and
+        "more from this board" list the pins of a board already checked with visible_to()."""
+        is_hidden = models.ExpressionWrapper(
+            Q(hidden_at__isnull=False) | Q(board__hidden_at__isnull=False),
+            output_field=models.BooleanField(),
+        )
+        queryset = (
+            self.filter(_shown(viewer))
+            .select_related("image", "owner")
+            .annotate(
+                like_count=_count_of(Like),
+                comment_count=_count_of(Comment, Q(hidden_at__isnull=True)),
+                is_hidden=is_hidden,
+            )
         )
         if _is_signed_in(viewer):
             likes = Like.objects.filter(pin=OuterRef("pk"), user=viewer)
@@ -287,8 +337,8 @@ def followed_filter(user) -> Q:
     )
 
 
-def _count_of(model):
-    rows = model.objects.filter(pin=OuterRef("pk")).order_by().values("pin")
+def _count_of(model, condition: Q | None = None):
+    rows = model.objects.filter(condition or Q(), pin=OuterRef("pk")).order_by().values("pin")
     return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
 
 
@@ -309,6 +359,7 @@ class Pin(models.Model):
     # A save of a pin that was on a secret board: it may only ever live on secret boards.
     from_secret_board = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    hidden_at = _hidden_at()
     search_vector = _search_vector(title="title", body="description")
 
     objects = PinQuerySet.as_manager()
@@ -344,7 +395,12 @@ class Like(models.Model):
 
 class CommentQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(pin__in=Pin.objects.visible_to(user))
+        return self.filter(pin__in=Pin.objects.visible_to(user)).shown_to(user)
+
+    def shown_to(self, user):
+        """Not hidden by moderators, or written by the viewer. For the comments of a pin already
+        checked with Pin.objects.visible_to()."""
+        return self.filter(_shown(user, owner="author"))
 
 
 class Comment(models.Model):
@@ -354,6 +410,7 @@ class Comment(models.Model):
     )
     text = models.TextField(max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)
+    hidden_at = _hidden_at()
 
     objects = CommentQuerySet.as_manager()
 

@@ -5,9 +5,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accounts.images import NormalizedImage
-from accounts.models import User
+from accounts.models import Block, User
+from accounts.services import user_end_sessions
 from pinboard.images import pin_image_discard, pin_image_store, pin_images_delete_unused
 from pinboard.models import Board, BoardFollow, BoardMember, Comment, Like, Pin
 
@@ -84,6 +86,8 @@ def board_invite(*, board: Board, inviter: User, invitee: User) -> BoardMember:
         raise PermissionDenied("Only the board's owner can invite collaborators.")
     if invitee.pk == board.owner_id:
         raise ValidationError("You own this board already.", code="owner")
+    if Block.objects.between(inviter, invitee).exists():
+        raise ValidationError(f"You can't invite {invitee.name}.", code="blocked")
     membership, _ = BoardMember.objects.get_or_create(
         board=board, user=invitee, defaults={"invited_by": inviter}
     )
@@ -123,6 +127,9 @@ def board_member_remove(*, board: Board, user: User) -> None:
 
 @transaction.atomic
 def board_follow(*, user: User, board: Board) -> None:
+    """Following twice is harmless; across a block (either way) it is refused."""
+    if Block.objects.between(user, board.owner_id).exists():
+        raise ValidationError("You can't follow this board.", code="blocked")
     BoardFollow.objects.bulk_create([BoardFollow(user=user, board=board)], ignore_conflicts=True)
 
 
@@ -182,6 +189,9 @@ def pin_update(
         raise PermissionDenied("You can only move pins to your boards.")
     if pin.from_secret_board and not board.is_secret:
         raise ValidationError(_SECRET_TO_PUBLIC, code="secret_to_public")
+    if board.pk != pin.board_id and Board.objects.hidden().filter(pk=pin.board_id).exists():
+        # Its pins are hidden with the board: moving one away would publish it again.
+        raise ValidationError(HIDDEN_MOVE, code="hidden")
     pin.title = title.strip()
     pin.description = description.strip()
     pin.source_url = source_url.strip()
@@ -198,6 +208,21 @@ def pin_delete(*, pin: Pin) -> None:
 
 
 _SECRET_TO_PUBLIC = "This pin is on a secret board, so it can only be saved to a secret board."
+HIDDEN_SAVE = "Pinboard's moderators hid this pin, so it can't be saved."
+HIDDEN_MOVE = "Pinboard's moderators hid this board, so its pins can't be moved to another board."
+
+# Said when a block stands between a person and a pin's owner (either blocked the other). Neutral
+# on purpose: blocking is silent, so the message never says who blocked whom.
+BLOCKED_SAVE = "You can't save this pin."
+BLOCKED_LIKE = "You can't like this pin."
+BLOCKED_COMMENT = "You can't comment on this pin."
+
+
+def pin_blocked_for(*, user: User, pin: Pin) -> bool:
+    """Whether a block, either way, stands between the person and the pin's owner: then they
+    may not save, like or comment on it. Templates get the same answer from the owner_blocked
+    flag (pinboard/views/pins.py), so the buttons they hide are the ones refused here."""
+    return Block.objects.between(user, pin.owner_id).exists()
 
 
 def pin_may_be_saved_to(*, pin: Pin, board: Board) -> bool:
@@ -213,6 +238,11 @@ def pin_save(*, user: User, pin: Pin, board: Board) -> Pin:
         raise PermissionDenied("You can only save pins to your boards.")
     if not Pin.objects.visible_to(user).filter(pk=pin.pk).exists():
         raise PermissionDenied("You can only save pins you can see.")
+    if Pin.objects.hidden().filter(pk=pin.pk).exists():
+        # Only the owner still sees a hidden pin: a save would publish it again.
+        raise ValidationError(HIDDEN_SAVE, code="hidden")
+    if pin_blocked_for(user=user, pin=pin):
+        raise ValidationError(BLOCKED_SAVE, code="blocked")
     if not pin_may_be_saved_to(pin=pin, board=board):
         raise ValidationError(_SECRET_TO_PUBLIC, code="secret_to_public")
     return Pin.objects.create(
@@ -230,7 +260,10 @@ def pin_save(*, user: User, pin: Pin, board: Board) -> Pin:
 
 @transaction.atomic
 def pin_like(*, user: User, pin: Pin) -> None:
-    """Liking twice is harmless: the unique constraint turns the second into a no-op."""
+    """Liking twice is harmless: the unique constraint turns the second into a no-op. A like made
+    before a block stays (like a comment) and may still be taken back; new ones are refused."""
+    if pin_blocked_for(user=user, pin=pin):
+        raise ValidationError(BLOCKED_LIKE, code="blocked")
     Like.objects.bulk_create([Like(user=user, pin=pin)], ignore_conflicts=True)
 
 
@@ -244,6 +277,9 @@ def pin_unlike(*, user: User, pin: Pin) -> None:
 
 @transaction.atomic
 def comment_create(*, author: User, pin: Pin, text: str) -> Comment:
+    # Comments written before a block stay; new ones are refused.
+    if pin_blocked_for(user=author, pin=pin):
+        raise ValidationError(BLOCKED_COMMENT, code="blocked")
     return Comment.objects.create(author=author, pin=pin, text=text.strip())
 
 
@@ -259,3 +295,69 @@ def pin_save_to_new_board(*, user: User, pin: Pin, board_name: str, is_secret: b
     """Create a board and save the pin to it, together or not at all."""
     board = board_create(owner=user, name=board_name, is_secret=is_secret)
     return pin_save(user=user, pin=pin, board=board)
+
+
+# --- Moderation -------------------------------------------------------------------------------
+# Hiding keeps the row (it can be restored) and removes it from every page but its owner's: the
+# read rules in pinboard/models.py check `hidden_at`. Called by the admin and the report queue.
+
+
+def _hidden_value(hidden: bool):
+    return timezone.now() if hidden else None
+
+
+@transaction.atomic
+def pin_set_hidden(*, pin: Pin, hidden: bool) -> Pin:
+    """Hide a pin from everyone but its owner, or show it again (hiding twice keeps the first
+    time)."""
+    if hidden != (pin.hidden_at is not None):
+        pin.hidden_at = _hidden_value(hidden)
+        pin.save(update_fields=["hidden_at"])
+    return pin
+
+
+@transaction.atomic
+def board_set_hidden(*, board: Board, hidden: bool) -> Board:
+    """Hide a board, and with it every pin on it, from everyone but its owner (and each pin's
+    owner). Unhiding the board brings back the pins that were not hidden on their own."""
+    if hidden != (board.hidden_at is not None):
+        board.hidden_at = _hidden_value(hidden)
+        board.save(update_fields=["hidden_at"])
+    return board
+
+
+@transaction.atomic
+def comment_set_hidden(*, comment: Comment, hidden: bool) -> Comment:
+    if hidden != (comment.hidden_at is not None):
+        comment.hidden_at = _hidden_value(hidden)
+        comment.save(update_fields=["hidden_at"])
+    return comment
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, hide_content: bool) -> User:
+    """Deactivate an account: the person can no longer sign in and is signed out everywhere.
+    With `hide_content`, their boards, pins and comments are hidden too (a few bulk UPDATEs,
+    whatever their number; already-hidden ones keep their original time)."""
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    if hide_content:
+        now = timezone.now()
+        Board.objects.filter(owner=user, hidden_at__isnull=True).update(hidden_at=now)
+        Pin.objects.filter(owner=user, hidden_at__isnull=True).update(hidden_at=now)
+        Comment.objects.filter(author=user, hidden_at__isnull=True).update(hidden_at=now)
+    user_end_sessions(user=user)
+    return user
+
+
+@transaction.atomic
+def user_reactivate(*, user: User, unhide_content: bool) -> User:
+    """Let a deactivated person sign in again; with `unhide_content`, show all their boards,
+    pins and comments again (including any hidden one by one)."""
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    user.is_active = True
+    if unhide_content:
+        Board.objects.filter(owner=user, hidden_at__isnull=False).update(hidden_at=None)
+        Pin.objects.filter(owner=user, hidden_at__isnull=False).update(hidden_at=None)
+        Comment.objects.filter(author=user, hidden_at__isnull=False).update(hidden_at=None)
+    return user

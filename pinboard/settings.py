@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "pinboard.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -182,6 +183,9 @@ RATE_LIMITS = {
     "pin": (env_int("RATE_LIMIT_PINS_PER_HOUR", 60), 3600),
     "comment": (env_int("RATE_LIMIT_COMMENTS_PER_MINUTE", 10), 60),
     "report": (env_int("RATE_LIMIT_REPORTS_PER_HOUR", 20), 3600),
+    # Password guesses on the delete-account form, and data exports (each reads all one has).
+    "account_delete": (env_int("RATE_LIMIT_ACCOUNT_DELETE_ATTEMPTS_PER_15_MINUTES", 5), 900),
+    "export": (env_int("RATE_LIMIT_EXPORTS_PER_HOUR", 5), 3600),
 }
 
 # People in one conversation, the sender included.
@@ -258,6 +262,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Permissions-Policy (camera, microphone, geolocation, payment… off): pinboard/middleware.py.
+# A refused CSRF token (a page opened before signing in or out elsewhere) is marked so htmx
+# requests can say "your session changed" rather than a generic 403.
+CSRF_FAILURE_VIEW = "pinboard.middleware.csrf_failure"
 
 # Strict CSP: no inline script or style without the per-request nonce, no eval (htmx runs with
 # allowEval off, see templates/base.html).

@@ -5,12 +5,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from pinboard.views import boards, feed, pin_editor, pins, profiles, search
+from pinboard.views import admin_login, boards, feed, pin_editor, pins, profiles, search
 
 urlpatterns = [
     path("", feed.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    # Before the admin's own URLs: its login is the site's (one form, one set of rate limits).
+    path("admin/login/", admin_login.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("messages/", include("messaging.urls")),
     # People
@@ -43,10 +45,17 @@ urlpatterns = [
     path("pins/<int:pk>/edit/", pin_editor.pin_edit, name="pin_edit"),
     path("pins/<int:pk>/delete/", pin_editor.pin_delete, name="pin_delete"),
     # (more routes are added below this line)
+    path("", include("messaging.settings_urls")),  # /settings/data/: the data export
 ]
+
+
+def serve_media(request, path: str):
+    """Development only. Content-Type comes from the file name, which is always our own
+    re-encoding's (.webp); SecurityMiddleware adds `X-Content-Type-Options: nosniff`. MEDIA_ROOT
+    is read per request, so tests can point it at a temporary folder."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
 
 if settings.SERVE_MEDIA:
     # Development only: production serves MEDIA_ROOT from the reverse proxy.
-    urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve_media)]

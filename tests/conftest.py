@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from PIL import Image
 
@@ -14,6 +15,18 @@ def _fast_and_isolated(settings, tmp_path):
     # Password hashing is deliberately slow in production; tests only need it to be correct.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(request):
+    """Rate-limit counts (ours and allauth's) live in the cache, a database table that neither
+    rollback nor flush empties after transactional and browser tests: start each test that uses
+    the database with none, so no count leaks from one test into another."""
+    uses_db = "_django_db_helper" in request.fixturenames
+    if not uses_db and request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("_django_db_helper")  # pytest-django's database access for the test
+    cache.clear()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from PIL import Image
 
-from accounts.models import Follow, User
+from accounts.models import Block, Follow, User
 from pinboard.images import normalize_pin_upload, pin_image_store
 from pinboard.models import Board, BoardFollow, BoardMember, Comment, Like, Pin, PinImage
 
@@ -113,6 +113,14 @@ class FollowFactory(factory.django.DjangoModelFactory):
     followee = factory.SubFactory(UserFactory)
 
 
+class BlockFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Block
+
+    blocker = factory.SubFactory(UserFactory)
+    blocked = factory.SubFactory(UserFactory)
+
+
 class BoardFollowFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = BoardFollow
@@ -165,3 +173,35 @@ class MessageFactory(factory.django.DjangoModelFactory):
     board = None
     profile = None
     kind = factory.LazyAttribute(_message_kind)
+
+
+class ReportFactory(factory.django.DjangoModelFactory):
+    """A report row (pass exactly one of pin=, comment=, profile=, message=; the default is a
+    report about a new pin)."""
+
+    class Meta:
+        model = "messaging.Report"
+
+    reporter = factory.SubFactory(UserFactory)
+    reason = "spam"
+    details = ""
+    pin = factory.Maybe(
+        factory.LazyAttribute(lambda o: not (o.comment or o.profile or o.message)),
+        yes_declaration=factory.SubFactory(PinFactory),
+        no_declaration=None,
+    )
+    comment = None
+    profile = None
+    message = None
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    """A live-update event row for one person (a new message in a conversation, by default)."""
+
+    class Meta:
+        model = "messaging.Event"
+
+    message = factory.SubFactory(MessageFactory)
+    conversation = factory.LazyAttribute(lambda o: o.message.conversation)
+    user = factory.SubFactory(UserFactory)
+    kind = "message.new"

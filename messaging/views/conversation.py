@@ -9,16 +9,18 @@ page and its htmx fragment (§4); every form works without JavaScript.
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from accounts.models import Block
+from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
 from messaging import services
 from messaging.display import prepare_messages
 from messaging.forms import AddPeopleForm, MessageEditForm, MessageForm, RenameConversationForm
-from messaging.models import Conversation, Message, Participant
+from messaging.models import Conversation, Message, Participant, hidden_by_block
 from pinboard.pagination import parse_cursor
 
 PAGE_SIZE = 50
@@ -30,6 +32,15 @@ EDIT_WINDOW_EXPIRED = "Messages can be edited for 15 minutes after sending."
 
 def _conversation_or_404(request, pk: int) -> Conversation:
     return get_object_or_404(Conversation.objects.for_participant(request.user), pk=pk)
+
+
+def _member_conversation_or_404(request, pk: int) -> Conversation:
+    """A conversation the person is in, even one a block has hidden (`hidden` is set): a send
+    into it is refused with "You can't message …" instead of a 404 that explains nothing."""
+    member = Conversation.objects.for_member(request.user).annotate(
+        hidden=hidden_by_block(request.user)
+    )
+    return get_object_or_404(member, pk=pk)
 
 
 def _own_message_or_404(request, pk: int, message_pk: int) -> Message:
@@ -45,6 +56,7 @@ def _page_of_messages(conversation: Conversation, viewer, *, before: int | None)
     for the viewer; and the cursor for the page before them, or None when there is none.
     Keyset on the id through the (conversation, -id) index: no OFFSET, no COUNT."""
     rows = Message.objects.filter(conversation=conversation).with_card_data()
+    rows = rows.with_block_flag(viewer)
     if before is not None:
         rows = rows.filter(pk__lt=before)
     rows = list(rows.order_by("-pk")[: PAGE_SIZE + 1])
@@ -55,11 +67,13 @@ def _page_of_messages(conversation: Conversation, viewer, *, before: int | None)
 def _newer_messages(conversation: Conversation, viewer, *, after: int) -> list[Message]:
     """Up to PAGE_SIZE messages after the cursor, oldest first (what an open page lacks)."""
     rows = Message.objects.filter(conversation=conversation, pk__gt=after).with_card_data()
+    rows = rows.with_block_flag(viewer)
     return prepare_messages(rows.order_by("pk")[:PAGE_SIZE], viewer)
 
 
 def _one_message(message_pk: int, viewer) -> Message:
-    return prepare_messages(Message.objects.with_card_data().filter(pk=message_pk), viewer)[0]
+    rows = Message.objects.with_card_data().with_block_flag(viewer).filter(pk=message_pk)
+    return prepare_messages(rows, viewer)[0]
 
 
 def _people(conversation: Conversation, viewer):
@@ -67,7 +81,7 @@ def _people(conversation: Conversation, viewer):
     participants = list(
         Participant.objects.active()
         .filter(conversation=conversation)
-        .select_related("user")
+        .select_related("user", "invited_by")
         .order_by("joined_at", "pk")
     )
     me = next(p for p in participants if p.user_id == viewer.pk)
@@ -95,6 +109,8 @@ def _older_url(conversation: Conversation, cursor: int | None) -> str:
 
 
 def _render_page(request, conversation, *, before=None, form=None, reply_form=None, status=200):
+    if getattr(conversation, "hidden", False):  # hidden by a block: never shown
+        raise Http404
     messages, older = _page_of_messages(conversation, request.user, before=before)
     participants, me, others = _people(conversation, request.user)
     if reply_form is not None:
@@ -173,12 +189,22 @@ def conversation_post(request, pk: int):
     composer (or a fresh, closed reply box) out of band, with a new idempotency key. A refused
     send answers with the form again, its errors shown and the text kept, retargeted to where
     the form is (status 200, so htmx swaps it in). Without JavaScript: back to #latest, or the
-    page again with the errors (400).
+    page again with the errors (400). In a conversation a block has hidden, the send is refused
+    with "You can't message …" (without JavaScript: back to the inbox, which says so).
     """
-    conversation = _conversation_or_404(request, pk)
+    conversation = _member_conversation_or_404(request, pk)
     form = MessageForm(request.POST, user=request.user, conversation=conversation)
     sent = None
     if form.is_valid():
+        try:
+            check_rate(action="message", key=request.user.pk)
+        except RateLimited as exc:
+            # Nothing stored; without JavaScript the page again with the text still in the form.
+            is_reply = form.reply_to_pk is not None
+            forms = {"reply_form": form} if is_reply else {"form": form}
+            return rate_limited_response(
+                request, exc, render_page=lambda: _render_page(request, conversation, **forms)
+            )
         try:
             sent = services.message_send(
                 sender=request.user,
@@ -205,6 +231,9 @@ def conversation_post(request, pk: int):
 
 def _refused(request, conversation: Conversation, form: MessageForm):
     is_reply = form.reply_to_pk is not None
+    if not request.htmx and getattr(conversation, "hidden", False):
+        flash.error(request, " ".join(form.non_field_errors()) or "You can't message them.")
+        return redirect("inbox")
     if not request.htmx:
         if is_reply:
             return _render_page(request, conversation, reply_form=form, status=400)
@@ -281,6 +310,14 @@ def message_delete(request, pk: int, message_pk: int):
 
 def _render_manage(request, conversation, *, add_form=None, rename_form=None, status=200):
     participants, me, others = _people(conversation, request.user)
+    # Whom of them the person has blocked already (their row says so instead of "Block").
+    blocked = set(
+        Block.objects.filter(
+            blocker=request.user, blocked_id__in=[p.user_id for p in others]
+        ).values_list("blocked_id", flat=True)
+    )
+    for participant in others:
+        participant.blocked = participant.user_id in blocked
     context = {
         "conversation": conversation,
         "participants": participants,

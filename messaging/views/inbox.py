@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
 from messaging import services
 from messaging.forms import QuickReplyForm
-from messaging.inbox import Cursor, inbox_page, inbox_row
+from messaging.inbox import Cursor, inbox_page, inbox_row, request_count
 from messaging.models import Conversation
 
 
@@ -22,8 +23,11 @@ def inbox(request):
     page = inbox_page(request.user, cursor=cursor)
     next_url = f"{reverse('inbox')}?after={page.next_cursor}" if page.has_next else ""
     context = {"conversations": page.conversations, "next_url": next_url, "cursor": cursor}
-    template = "messaging/inbox.html#rows" if request.htmx else "messaging/inbox.html"
-    return render(request, template, context)
+    if request.htmx:
+        return render(request, "messaging/inbox.html#rows", context)
+    # The Requests tab's count (messaging/views/requests.py): one COUNT.
+    context["request_count"] = request_count(request.user)
+    return render(request, "messaging/inbox.html", context)
 
 
 @require_POST
@@ -39,6 +43,12 @@ def quick_reply(request, pk: int):
     conversation = get_object_or_404(Conversation.objects.for_participant(request.user), pk=pk)
     form = QuickReplyForm(request.POST)
     if form.is_valid():
+        try:
+            check_rate(action="message", key=request.user.pk)
+        except RateLimited as exc:
+            return rate_limited_response(
+                request, exc, render_page=lambda: _reply_kept(request, pk, form)
+            )
         try:
             services.message_send(
                 sender=request.user,
@@ -67,6 +77,15 @@ def quick_reply(request, pk: int):
         return response
     context = {"conversations": [row], "next_url": "", "reply_failed": True}
     return render(request, "messaging/inbox.html", context, status=400)
+
+
+def _reply_kept(request, pk: int, form: QuickReplyForm):
+    """The conversation's row alone with the reply still in its box (without JavaScript)."""
+    row = inbox_row(request.user, pk)
+    row.reply_text = form.data.get("text", "")
+    row.reply_key = form.cleaned_data["idempotency_key"]
+    context = {"conversations": [row], "next_url": "", "reply_failed": True}
+    return render(request, "messaging/inbox.html", context)
 
 
 @login_required

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.models import Follow, User
+from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
 from messaging.forms import SendForm
 from messaging.inbox import people_title
 from messaging.models import MAX_TEXT_LENGTH, Conversation, Message, Participant
@@ -146,6 +147,8 @@ def _recent_conversations(user: User) -> list[Conversation]:
     conversations = list(
         Conversation.objects.for_participant(user)
         .filter(last_message_at__isnull=False)
+        # Not requests waiting for this person: those need accepting before a reply.
+        .filter(participants__user=user, participants__is_request=False)
         .prefetch_related(Prefetch("participants", queryset=others, to_attr="other_members"))
         .order_by("-last_message_at", "-pk")[:RECENT_CONVERSATIONS]
     )
@@ -222,6 +225,12 @@ def _send(request, target: Target):
     if form.is_valid():
         data = form.cleaned_data
         try:
+            _check_send_rate(request.user, new_conversation=not data["conversation"])
+        except RateLimited as exc:
+            return rate_limited_response(
+                request, exc, render_page=lambda: _refresh(request, target)
+            )
+        try:
             if data["conversation"]:
                 conversation = get_object_or_404(
                     Conversation.objects.for_participant(request.user), pk=data["conversation"]
@@ -252,6 +261,16 @@ def _send(request, target: Target):
     q = _search_text(request.POST)
     context = _context(request, target, form, picked=picked, q=q, refusal=refusal)
     return _render_body(request, context, status=200 if request.htmx else 400)
+
+
+def _check_send_rate(sender: User, *, new_conversation: bool) -> None:
+    """Raise RateLimited before anything is stored. Sending to people (rather than into a
+    chosen conversation) counts as starting a conversation even when it lands in an existing
+    one with the same people: knowing that would mean doing the service's work twice, and the
+    limit is far above what sending pins to friends takes."""
+    if new_conversation:
+        check_rate(action="conversation", key=sender.pk)
+    check_rate(action="message", key=sender.pk)
 
 
 def _sent(request, target: Target, message: Message):

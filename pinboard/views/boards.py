@@ -112,7 +112,10 @@ def board_follow(request, pk: int):
     if board.owner_id == request.user.pk:
         messages.error(request, "You can't follow your own board.")
     elif request.POST.get("follow") == "1":
-        services.board_follow(user=request.user, board=board)
+        try:
+            services.board_follow(user=request.user, board=board)
+        except ValidationError as error:
+            messages.error(request, error.message)
     else:
         services.board_unfollow(user=request.user, board=board)
     if request.htmx:
@@ -135,9 +138,15 @@ def collaborators(request, pk: int):
             raise Http404
         if form.is_valid():
             invitee = form.cleaned_data["username"]
-            services.board_invite(board=board, inviter=request.user, invitee=invitee)
-            messages.success(request, f"Invited {invitee.name}. They'll see it on their home page.")
-            return redirect("board_collaborators", pk=board.pk)
+            try:
+                services.board_invite(board=board, inviter=request.user, invitee=invitee)
+            except ValidationError as error:
+                form.add_error("username", error)
+            else:
+                messages.success(
+                    request, f"Invited {invitee.name}. They'll see it on their home page."
+                )
+                return redirect("board_collaborators", pk=board.pk)
     memberships = board.memberships.select_related("user").order_by("status", "created_at")
     return render(
         request,

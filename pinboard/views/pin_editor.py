@@ -6,6 +6,8 @@ form; with htmx it posts in place (so the upload can show progress and the chose
 validation error) and a success answers with a client-side redirect.
 """
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
 from pinboard import services
 from pinboard.forms import PinForm
 from pinboard.models import Pin
@@ -34,6 +37,11 @@ def pin_create(request):
         initial={"board": request.GET.get("board")},
     )
     if request.method == "POST" and form.is_valid():
+        try:
+            check_rate(action="pin", key=request.user.pk)
+        except RateLimited as exc:
+            page = partial(render, request, "pinboard/pin_create.html", {"form": form})
+            return rate_limited_response(request, exc, render_page=page)
         data = form.cleaned_data
         pin_fields = {
             "image": data["image"],

@@ -1,14 +1,19 @@
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Value
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts.models import Block
+from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
 from pinboard import services
 from pinboard.forms import CommentForm, SavePinForm
 from pinboard.models import Comment, Pin
+from pinboard.views.toggles import toggle_answer
 
 MORE_FROM_BOARD = 12
 
@@ -16,17 +21,27 @@ MORE_FROM_BOARD = 12
 def _visible_pin(request, pk: int) -> Pin:
     """The pin with what its page shows, or 404 for anyone who may not see its board."""
     visible = Pin.objects.visible_to(request.user)
+    # The flag behind hidden like, save and comment controls: the rule services.pin_blocked_for
+    # enforces (a block either way between the viewer and the pin's owner).
+    owner_blocked = (
+        Exists(Block.objects.between(request.user, OuterRef("owner_id")))
+        if request.user.is_authenticated
+        else Value(False)
+    )
     pins = (
         visible.for_cards(request.user)
         .select_related("board", "saved_from__owner")
         # "Saved from" names the original only where the viewer could open it.
-        .annotate(saved_from_visible=Exists(visible.filter(pk=OuterRef("saved_from_id"))))
+        .annotate(
+            saved_from_visible=Exists(visible.filter(pk=OuterRef("saved_from_id"))),
+            owner_blocked=owner_blocked,
+        )
     )
     return get_object_or_404(pins, pk=pk)
 
 
-def _comments(pin: Pin):
-    return pin.comments.select_related("author").order_by("id")
+def _comments(pin: Pin, viewer):
+    return pin.comments.shown_to(viewer).select_related("author").order_by("id")
 
 
 def _render_detail(request, pin: Pin, comment_form: CommentForm, status: int = 200):
@@ -38,7 +53,7 @@ def _render_detail(request, pin: Pin, comment_form: CommentForm, status: int = 2
     )
     context = {
         "pin": pin,
-        "comments": _comments(pin),
+        "comments": _comments(pin, request.user),
         "comment_form": comment_form,
         # "More from this board" reuses the grid partial, as one page with no next page.
         "page": {"items": more},
@@ -61,6 +76,13 @@ def pin_save(request, pk: int):
         request.POST if request.method == "POST" else None, user=request.user, pin=pin
     )
     if request.method == "POST" and form.is_valid():
+        try:
+            # A save makes a pin of your own, so it counts against the same hourly limit.
+            check_rate(action="pin", key=request.user.pk)
+        except RateLimited as exc:
+            context = {"pin": pin, "form": form}
+            page = partial(render, request, "pinboard/pin_save.html", context)
+            return rate_limited_response(request, exc, render_page=page)
         try:
             if form.cleaned_data["new_board_name"]:
                 saved = services.pin_save_to_new_board(
@@ -98,14 +120,21 @@ def pin_save(request, pk: int):
 def pin_like(request, pk: int):
     """Like or unlike. The form says which, so a double submit can't flip it back."""
     pin = _visible_pin(request, pk)
-    if request.POST.get("like") == "1":
-        services.pin_like(user=request.user, pin=pin)
-    else:
-        services.pin_unlike(user=request.user, pin=pin)
-    if request.htmx:
-        pin = _visible_pin(request, pk)
-        return render(request, "pinboard/pin_detail.html#like_button", {"pin": pin})
-    return redirect(pin)
+    refused = ""
+    try:
+        if request.POST.get("like") == "1":
+            services.pin_like(user=request.user, pin=pin)
+        else:
+            services.pin_unlike(user=request.user, pin=pin)
+    except ValidationError as exc:
+        refused = exc.messages[0]
+    return toggle_answer(
+        request,
+        fragment="pinboard/pin_detail.html#like_button",
+        context=lambda: {"pin": _visible_pin(request, pk)},
+        refused=refused,
+        back_to=pin,
+    )
 
 
 @require_POST
@@ -114,12 +143,21 @@ def comment_create(request, pk: int):
     pin = _visible_pin(request, pk)
     form = CommentForm(request.POST)
     if form.is_valid():
-        services.comment_create(author=request.user, pin=pin, text=form.cleaned_data["text"])
-        form = CommentForm()
+        try:
+            check_rate(action="comment", key=request.user.pk)
+        except RateLimited as exc:
+            page = partial(_render_detail, request, pin, form)
+            return rate_limited_response(request, exc, render_page=page)
+        try:
+            services.comment_create(author=request.user, pin=pin, text=form.cleaned_data["text"])
+        except ValidationError as exc:  # refused (a block): shown where the form was
+            form.add_error(None, exc)
+        else:
+            form = CommentForm()
     if request.htmx:
         context = {
             "pin": _visible_pin(request, pk),
-            "comments": _comments(pin),
+            "comments": _comments(pin, request.user),
             "comment_form": form,
         }
         return render(request, "pinboard/pin_detail.html#comments", context)
@@ -139,7 +177,7 @@ def comment_delete(request, pk: int):
     if request.htmx:
         context = {
             "pin": _visible_pin(request, pin.pk),
-            "comments": _comments(pin),
+            "comments": _comments(pin, request.user),
             "comment_form": CommentForm(),
         }
         return render(request, "pinboard/pin_detail.html#comments", context)

@@ -74,9 +74,9 @@ def search(request):
             query_string = urlencode({"q": q, "cursor": page.next_cursor})
             context["next_url"] = f"{request.path}?{query_string}"
         if not is_next_page:
-            context["people"] = list(
-                get_user_model().objects.search(q).order_by("username")[:PEOPLE_LIMIT]
-            )
+            # People with a block either way between them and the searcher are not found.
+            people = get_user_model().objects.search(q).not_blocked_with(user)
+            context["people"] = list(people.order_by("username")[:PEOPLE_LIMIT])
             context["boards"] = list(
                 Board.objects.visible_to(user)
                 .search(q)

@@ -51,17 +51,36 @@
 
   // A failed htmx request must never fail silently. htmx does not swap on errors, so whatever
   // the person typed stays in the form.
-  function describeFailure(status) {
-    if (status === 403) return "Your session has expired or changed. Reload the page and try again; what you typed is kept.";
+  function describeFailure(xhr) {
+    const status = xhr.status;
+    // Only a refused CSRF token means the session changed (pinboard.middleware.csrf_failure
+    // marks its 403s); any other 403 is a plain "not allowed".
+    if (status === 403 && xhr.getResponseHeader("X-Pinboard-CSRF-Failure")) {
+      return "Your session changed \u2014 reload the page to continue. What you typed is kept.";
+    }
+    if (status === 403) return "You are not allowed to do that.";
     if (status === 404) return "That is no longer available.";
     if (status === 413) return "That upload is too large.";
     if (status === 429) return "You are doing that too often. Wait a moment and try again.";
-    return "Something went wrong (error " + status + "). What you typed is kept; try again.";
+    if (status >= 500) return "Something went wrong. What you typed is kept; try again.";
+    return "That did not work (error " + status + "). What you typed is kept; try again.";
+  }
+  // True when the response carries its own toast (HX-Trigger: {"toast": ...}, e.g. a 429 with
+  // the server's message): htmx fires that event even for errors, so don't add a second one.
+  function carriesToast(xhr) {
+    const trigger = xhr.getResponseHeader("HX-Trigger");
+    if (!trigger) return false;
+    try {
+      return Object.prototype.hasOwnProperty.call(JSON.parse(trigger), "toast");
+    } catch (error) {
+      return trigger.split(",").some((name) => name.trim() === "toast");
+    }
   }
   document.addEventListener("htmx:responseError", (event) => {
     const xhr = event.detail.xhr;
+    if (carriesToast(xhr)) return;
     const serverMessage = xhr.getResponseHeader("X-Pinboard-Error");
-    showToast(serverMessage || describeFailure(xhr.status), "error");
+    showToast(serverMessage || describeFailure(xhr), "error");
   });
   document.addEventListener("htmx:sendError", () => {
     showToast("Could not reach Pinboard. Check your connection; what you typed is kept.", "error");

@@ -121,8 +121,26 @@
     }
     if (here && kind === "message.new") fetchNewMessages();
     if (here && (kind === "message.edited" || kind === "message.deleted")) refreshMessage(data.message);
+    // A message request is not in the inbox list nor the nav badge: only the Requests count
+    // (which an accepted request, a "conversation.changed", also lowers).
+    if (kind === "conversation.changed") refreshRequestCount();
+    if (data.request) {
+      refreshRequestCount();
+      return;
+    }
     refreshBadge();
     refreshInboxRow(data.conversation, kind === "message.new");
+  }
+
+  // --- The Requests tab's count (inbox and requests pages) ----------------------------------
+  let requestsTimer = null;
+  function refreshRequestCount() {
+    const count = document.getElementById("requests-count");
+    if (!count) return;
+    clearTimeout(requestsTimer);
+    requestsTimer = setTimeout(() => {
+      htmx.ajax("GET", count.dataset.refreshUrl, { target: "#requests-count", swap: "outerHTML" });
+    }, 150);
   }
 
   const KINDS = [

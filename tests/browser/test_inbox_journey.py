@@ -62,7 +62,8 @@ def test_quick_reply_from_the_inbox_without_a_reload(page: Page, sent_pin):
     expect(row.get_by_label("Reply to Ada and Bram")).to_have_value("")
     expect(row.locator(".unread-badge")).to_have_count(0)
     # Replying read the conversation: the nav badge is gone too, and a toast confirms.
-    expect(page.get_by_role("link", name="Messages", exact=True)).to_be_visible()
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Messages", exact=True)).to_be_visible()
     expect(page.locator("#toasts")).to_contain_text("Reply sent.")
     assert page.evaluate("window.__sameDocument") is True
 

@@ -599,5 +599,5 @@ def test_inbox_costs_a_fixed_number_of_queries(client_for, conversations, db):
     populate_inbox(viewer, conversations, people)
 
     # session, user, conversations, last messages (+ their pins and boards, prefetched), people,
-    # pins/boards seen (3), nav badge
-    assert count_inbox_queries(client_for(viewer)) == 11
+    # pins/boards seen (3), nav badge, the Requests tab's count
+    assert count_inbox_queries(client_for(viewer)) == 12

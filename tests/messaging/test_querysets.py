@@ -3,9 +3,13 @@ conversation now may read it.
 
 One small world, built fresh for each test:
 
-* `alice`, `bob` and `carol` are in the group conversation, which has three messages;
+* `alice`, `bob`, `carol` and `hank` are in the group conversation, which has three messages;
 * `dave` was in it and left (he sent one message before leaving);
-* `erin` is in another conversation, with `frank`, and in nothing else;
+* `erin` is in another conversation, with `frank`;
+* `gina` has a pending message request from `frank` (`request`), and declined one from `erin`
+  (`declined`: gone for her, still there for erin);
+* `alice` blocked `hank`: their one-to-one (`blocked_pair`) is hidden from both, while the
+  group they are both in stays open to both;
 * `stranger` is in no conversation;
 * `anonymous` is not signed in (and `None` is treated the same way).
 
@@ -18,6 +22,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from accounts.models import Block
+from messaging.inbox import inbox_conversations
 from messaging.models import Conversation, Message, Participant
 from tests.factories import (
     ConversationFactory,
@@ -28,32 +34,51 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-VIEWERS = ("alice", "bob", "dave", "erin", "stranger", "anonymous")
+VIEWERS = ("alice", "bob", "dave", "erin", "gina", "hank", "stranger", "anonymous")
 T, F = True, False
 
 CONVERSATION_ACCESS = {
-    #                    alice  bob  dave(left)  erin  stranger  anon
-    "group":             (T,    T,   F,          F,    F,        F),
-    "other":             (F,    F,   F,          T,    F,        F),
+    #                alice  bob  dave(left) erin gina(request) hank(blocked) stranger anon
+    "group":         (T,    T,   F,         F,   F,            T,            F,       F),
+    "other":         (F,    F,   F,         T,   F,            F,            F,       F),
+    "request":       (F,    F,   F,         F,   T,            F,            F,       F),
+    "declined":      (F,    F,   F,         T,   F,            F,            F,       F),
+    "blocked_pair":  (F,    F,   F,         F,   F,            F,            F,       F),
 }  # fmt: skip
 
 MESSAGE_ACCESS = {
-    #                    alice  bob  dave(left)  erin  stranger  anon
-    "group_first":       (T,    T,   F,          F,    F,        F),
-    "group_by_dave":     (T,    T,   F,          F,    F,        F),
-    "group_last":        (T,    T,   F,          F,    F,        F),
-    "other_message":     (F,    F,   F,          T,    F,        F),
+    #                    alice bob dave(left) erin gina(request) hank(blocked) stranger anon
+    "group_first":       (T,   T,  F,         F,   F,            T,            F,       F),
+    "group_by_dave":     (T,   T,  F,         F,   F,            T,            F,       F),
+    "group_last":        (T,   T,  F,         F,   F,            T,            F,       F),
+    "other_message":     (F,   F,  F,         T,   F,            F,            F,       F),
+    "request_message":   (F,   F,  F,         F,   T,            F,            F,       F),
+    "declined_message":  (F,   F,  F,         T,   F,            F,            F,       F),
+    "blocked_message":   (F,   F,  F,         F,   F,            F,            F,       F),
+}  # fmt: skip
+
+# Which list a conversation is in for each viewer: the inbox ("I"), the Requests tab ("R"), or
+# neither ("-").
+LISTED = {
+    #                alice  bob  dave(left) erin gina(request) hank(blocked) stranger anon
+    "group":         ("I",  "I", "-",       "-", "-",          "I",          "-",     "-"),
+    "other":         ("-",  "-", "-",       "I", "-",          "-",          "-",     "-"),
+    "request":       ("-",  "-", "-",       "-", "R",          "-",          "-",     "-"),
+    "declined":      ("-",  "-", "-",       "I", "-",          "-",          "-",     "-"),
+    "blocked_pair":  ("-",  "-", "-",       "-", "-",          "-",          "-",     "-"),
 }  # fmt: skip
 
 
 @pytest.fixture
 def world(db):
-    alice, bob, carol, dave, erin, frank, stranger = (
+    alice, bob, carol, dave, erin, frank, gina, hank, stranger = (
         UserFactory(username=name)
-        for name in ("alice", "bob", "carol", "dave", "erin", "frank", "stranger")
-    )
+        for name in (
+            "alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "stranger"
+        )
+    )  # fmt: skip
     group = ConversationFactory(created_by=alice, name="Group")
-    for person in (alice, bob, carol, dave):
+    for person in (alice, bob, carol, dave, hank):
         ParticipantFactory(conversation=group, user=person)
     group_first = MessageFactory(conversation=group, sender=alice)
     group_by_dave = MessageFactory(conversation=group, sender=dave)
@@ -65,6 +90,28 @@ def world(db):
         ParticipantFactory(conversation=other, user=person)
     other_message = MessageFactory(conversation=other, sender=frank)
 
+    request = ConversationFactory(created_by=frank)
+    ParticipantFactory(conversation=request, user=frank)
+    ParticipantFactory(conversation=request, user=gina, is_request=True, invited_by=frank)
+    request_message = MessageFactory(conversation=request, sender=frank)
+
+    declined = ConversationFactory(created_by=erin)
+    ParticipantFactory(conversation=declined, user=erin)
+    ParticipantFactory(
+        conversation=declined,
+        user=gina,
+        is_request=True,
+        invited_by=erin,
+        declined_at=timezone.now(),
+    )
+    declined_message = MessageFactory(conversation=declined, sender=erin)
+
+    blocked_pair = ConversationFactory(created_by=alice)
+    for person in (alice, hank):
+        ParticipantFactory(conversation=blocked_pair, user=person)
+    blocked_message = MessageFactory(conversation=blocked_pair, sender=hank)
+    Block.objects.create(blocker=alice, blocked=hank)
+
     return SimpleNamespace(
         alice=alice,
         bob=bob,
@@ -72,6 +119,8 @@ def world(db):
         dave=dave,
         erin=erin,
         frank=frank,
+        gina=gina,
+        hank=hank,
         stranger=stranger,
         anonymous=AnonymousUser(),
         group=group,
@@ -80,6 +129,12 @@ def world(db):
         group_by_dave=group_by_dave,
         group_last=group_last,
         other_message=other_message,
+        request=request,
+        request_message=request_message,
+        declined=declined,
+        declined_message=declined_message,
+        blocked_pair=blocked_pair,
+        blocked_message=blocked_message,
     )
 
 
@@ -128,6 +183,20 @@ def test_each_viewer_gets_exactly_their_messages_each_listed_once(world, viewer)
     assert sorted(found) == expected
 
 
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_each_viewer_finds_requests_in_the_requests_tab_and_the_rest_in_the_inbox(world, viewer):
+    column = VIEWERS.index(viewer)
+    person = getattr(world, viewer)
+    inbox = {c.pk for c in inbox_conversations(person)} if viewer != "anonymous" else set()
+    requests = (
+        {c.pk for c in inbox_conversations(person, requests=True)}
+        if viewer != "anonymous"
+        else set()
+    )
+    assert inbox == {getattr(world, n).pk for n, row in LISTED.items() if row[column] == "I"}
+    assert requests == {getattr(world, n).pk for n, row in LISTED.items() if row[column] == "R"}
+
+
 def test_nobody_signed_in_as_none_reads_nothing(world):
     assert not Conversation.objects.for_participant(None).exists()
     assert not Message.objects.for_participant(None).exists()
@@ -161,7 +230,18 @@ def test_muted_participant_still_reads_the_conversation(world):
 def test_active_participants_are_those_who_have_not_left(world):
     active = Participant.objects.filter(conversation=world.group).active()
 
-    assert set(active.values_list("user__username", flat=True)) == {"alice", "bob", "carol"}
+    assert set(active.values_list("user__username", flat=True)) == {
+        "alice",
+        "bob",
+        "carol",
+        "hank",
+    }
+
+
+def test_a_declined_request_still_lists_the_person_but_they_no_longer_see_it(world):
+    listed = Participant.objects.filter(conversation=world.declined)
+    assert set(listed.active().values_list("user__username", flat=True)) == {"erin", "gina"}
+    assert set(listed.current().values_list("user__username", flat=True)) == {"erin"}
 
 
 def test_active_participants_include_everyone_when_nobody_left(world):

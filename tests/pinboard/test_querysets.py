@@ -21,8 +21,16 @@ from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import User
 from pinboard.models import Board, BoardMember, Comment, Pin
-from pinboard.services import board_member_remove, pin_save
+from pinboard.services import (
+    board_member_remove,
+    board_set_hidden,
+    comment_set_hidden,
+    pin_blocked_for,
+    pin_save,
+    pin_set_hidden,
+)
 from tests.factories import (
+    BlockFactory,
     BoardFactory,
     BoardFollowFactory,
     BoardMemberFactory,
@@ -489,3 +497,238 @@ def test_with_follow_counts_works_for_anonymous(follows):
     star = User.objects.with_follow_counts(AnonymousUser()).get(pk=follows.star.pk)
 
     assert (star.follower_count, star.following_count) == (2, 1)
+
+
+# Blocks (issue #7): `blocked` was blocked by `owner`; `blocker` blocked `owner`. A block changes
+# what the two may do with each other's pins (save, like, comment: pinboard.services refuses, the
+# pin page hides the buttons), not what they may see: public pins stay public, as for a visitor.
+
+BLOCK_VIEWERS = ("owner", "collaborator", "stranger", "blocked", "blocker")
+
+PIN_INTERACTION_WITH_BLOCKS = {
+    #                                       owner collab stranger blocked blocker
+    "public_pin":                           (T,    T,     T,       F,      F),
+    "secret_pin":                           (T,    T,     T,       F,      F),
+    # Pins of other people are not affected by a block with `owner`.
+    "collaborators_pin_on_secret_board":    (T,    T,     T,       T,      T),
+    "public_pin_saved_to_public_board":     (T,    T,     T,       T,      T),
+}  # fmt: skip
+
+PIN_VISIBILITY_WITH_BLOCKS = {
+    #                                       owner collab stranger blocked blocker
+    "public_pin":                           (T,    T,     T,       T,      T),
+    "secret_pin":                           (T,    T,     F,       F,      F),
+}  # fmt: skip
+
+
+def block_matrix(table: dict[str, tuple[bool, ...]], verb: str) -> list:
+    cases = []
+    for name, row in table.items():
+        for viewer, expected in zip(BLOCK_VIEWERS, row, strict=True):
+            may = "can" if expected else "cannot"
+            cases.append(pytest.param(viewer, name, expected, id=f"{viewer}_{may}_{verb}_{name}"))
+    return cases
+
+
+@pytest.fixture
+def blocks_world(world):
+    owner = world.people["owner"]
+    world.people["blocked"] = UserFactory(username="blocked")
+    world.people["blocker"] = UserFactory(username="blocker")
+    BlockFactory(blocker=owner, blocked=world.people["blocked"])
+    BlockFactory(blocker=world.people["blocker"], blocked=owner)
+    return world
+
+
+@pytest.mark.parametrize(
+    ("viewer", "pin", "expected"),
+    block_matrix(PIN_INTERACTION_WITH_BLOCKS, "save_like_or_comment_on"),
+)
+def test_pin_interaction_with_blocks(blocks_world, viewer, pin, expected):
+    person = blocks_world.people[viewer]
+
+    assert pin_blocked_for(user=person, pin=blocks_world.pins[pin]) is not expected
+
+
+@pytest.mark.parametrize(
+    ("viewer", "pin", "expected"), block_matrix(PIN_VISIBILITY_WITH_BLOCKS, "see")
+)
+def test_pin_visibility_with_blocks(blocks_world, viewer, pin, expected):
+    visible = Pin.objects.visible_to(blocks_world.people[viewer])
+
+    assert visible.filter(pk=blocks_world.pins[pin].pk).exists() is expected
+
+
+# --- Hidden by moderators ---------------------------------------------------------------------
+# A second small world: `owner` has a public board with a shown pin and a hidden pin, and a public
+# board that moderators hid, holding one of owner's pins and one of `collaborator`'s (who
+# collaborates on both boards). Hidden things are seen by nobody but their owner; a pin on a
+# hidden board is hidden with it (its own owner and the board's owner still see it).
+
+HIDDEN_VIEWERS = ("owner", "collaborator", "stranger", "anonymous")
+
+HIDDEN_BOARD_VISIBILITY = {
+    #                                       owner collab stranger anon
+    "shown_board":                          (T,    T,     T,       T),
+    "hidden_board":                         (T,    F,     F,       F),
+}  # fmt: skip
+
+HIDDEN_PIN_VISIBILITY = {
+    #                                       owner collab stranger anon
+    "shown_pin":                            (T,    T,     T,       T),
+    "hidden_pin":                           (T,    F,     F,       F),
+    "owners_pin_on_hidden_board":           (T,    F,     F,       F),
+    "collaborators_pin_on_hidden_board":    (T,    T,     F,       F),
+    "hidden_pin_by_collaborator":           (F,    T,     F,       F),
+}  # fmt: skip
+
+HIDDEN_COMMENT_VISIBILITY = {
+    #                                       owner collab stranger anon
+    "comment_on_shown_pin":                 (T,    T,     T,       T),
+    # A hidden comment is its author's alone, even on someone else's pin.
+    "hidden_comment_by_collaborator":       (F,    T,     F,       F),
+    "comment_on_hidden_pin":                (T,    F,     F,       F),
+}  # fmt: skip
+
+HIDDEN_BOARD_PINNABLE = {
+    #                                       owner collab stranger anon
+    "shown_board":                          (T,    T,     F,       F),
+    "hidden_board":                         (T,    F,     F,       F),
+}  # fmt: skip
+
+
+def hidden_matrix(table: dict[str, tuple[bool, ...]], verb: str) -> list:
+    cases = []
+    for name, row in table.items():
+        for viewer, expected in zip(HIDDEN_VIEWERS, row, strict=True):
+            may = "can" if expected else "cannot"
+            cases.append(pytest.param(viewer, name, expected, id=f"{viewer}_{may}_{verb}_{name}"))
+    return cases
+
+
+@pytest.fixture
+def moderated(image):
+    people = {name: UserFactory(username=name) for name in ("owner", "collaborator", "stranger")}
+    owner, collaborator, stranger = people["owner"], people["collaborator"], people["stranger"]
+    shown_board = BoardFactory(owner=owner, name="Shown")
+    hidden_board = BoardFactory(owner=owner, name="Hidden")
+    for board in (shown_board, hidden_board):
+        BoardMemberFactory(board=board, user=collaborator)
+    pins = {
+        "shown_pin": PinFactory(board=shown_board, image=image),
+        "hidden_pin": PinFactory(board=shown_board, image=image),
+        "owners_pin_on_hidden_board": PinFactory(board=hidden_board, image=image),
+        "collaborators_pin_on_hidden_board": PinFactory(
+            board=hidden_board, owner=collaborator, image=image
+        ),
+        "hidden_pin_by_collaborator": PinFactory(
+            board=shown_board, owner=collaborator, image=image
+        ),
+    }
+    comments = {
+        "comment_on_shown_pin": CommentFactory(pin=pins["shown_pin"], author=stranger),
+        "hidden_comment_by_collaborator": CommentFactory(
+            pin=pins["shown_pin"], author=collaborator
+        ),
+        "comment_on_hidden_pin": CommentFactory(pin=pins["hidden_pin"], author=collaborator),
+    }
+    board_set_hidden(board=hidden_board, hidden=True)
+    pin_set_hidden(pin=pins["hidden_pin"], hidden=True)
+    pin_set_hidden(pin=pins["hidden_pin_by_collaborator"], hidden=True)
+    comment_set_hidden(comment=comments["hidden_comment_by_collaborator"], hidden=True)
+
+    def viewer(name: str) -> User | AnonymousUser:
+        return AnonymousUser() if name == "anonymous" else people[name]
+
+    return SimpleNamespace(
+        viewer=viewer,
+        boards={"shown_board": shown_board, "hidden_board": hidden_board},
+        pins=pins,
+        comments=comments,
+    )
+
+
+@pytest.mark.parametrize(
+    ("viewer", "board", "expected"), hidden_matrix(HIDDEN_BOARD_VISIBILITY, "see")
+)
+def test_hidden_board_visibility(moderated, viewer, board, expected):
+    visible = Board.objects.visible_to(moderated.viewer(viewer))
+
+    assert visible.filter(pk=moderated.boards[board].pk).exists() is expected
+
+
+@pytest.mark.parametrize(("viewer", "pin", "expected"), hidden_matrix(HIDDEN_PIN_VISIBILITY, "see"))
+def test_hidden_pin_visibility(moderated, viewer, pin, expected):
+    visible = Pin.objects.visible_to(moderated.viewer(viewer))
+
+    assert visible.filter(pk=moderated.pins[pin].pk).exists() is expected
+
+
+@pytest.mark.parametrize(
+    ("viewer", "comment", "expected"), hidden_matrix(HIDDEN_COMMENT_VISIBILITY, "see")
+)
+def test_hidden_comment_visibility(moderated, viewer, comment, expected):
+    visible = Comment.objects.visible_to(moderated.viewer(viewer))
+
+    assert visible.filter(pk=moderated.comments[comment].pk).exists() is expected
+
+
+@pytest.mark.parametrize(
+    ("viewer", "board", "expected"), hidden_matrix(HIDDEN_BOARD_PINNABLE, "pin_to")
+)
+def test_hidden_board_pinnable_by(moderated, viewer, board, expected):
+    pinnable = Board.objects.pinnable_by(moderated.viewer(viewer))
+
+    assert pinnable.filter(pk=moderated.boards[board].pk).exists() is expected
+
+
+@pytest.mark.parametrize("viewer", HIDDEN_VIEWERS)
+def test_visible_pins_with_hidden_ones_are_exactly_the_expected_ones(moderated, viewer):
+    column = HIDDEN_VIEWERS.index(viewer)
+    expected = {
+        moderated.pins[name].pk for name, row in HIDDEN_PIN_VISIBILITY.items() if row[column]
+    }
+
+    visible = list(Pin.objects.visible_to(moderated.viewer(viewer)).values_list("pk", flat=True))
+
+    assert sorted(visible) == sorted(expected)
+
+
+@pytest.mark.parametrize("viewer", HIDDEN_VIEWERS)
+def test_cards_never_show_a_pin_hidden_on_its_own_but_to_its_owner(moderated, viewer):
+    """The board page lists a checked board's pins with for_cards() alone: it must drop them."""
+    board = moderated.boards["shown_board"]
+    listed = set(
+        Pin.objects.filter(board=board)
+        .for_cards(moderated.viewer(viewer))
+        .values_list("pk", flat=True)
+    )
+
+    assert (moderated.pins["hidden_pin"].pk in listed) is (viewer == "owner")
+    assert (moderated.pins["hidden_pin_by_collaborator"].pk in listed) is (viewer == "collaborator")
+    assert moderated.pins["shown_pin"].pk in listed
+
+
+def test_cards_flag_hidden_pins_for_their_owner(moderated):
+    owner = moderated.viewer("owner")
+    flags = dict(Pin.objects.visible_to(owner).for_cards(owner).values_list("pk", "is_hidden"))
+
+    assert flags[moderated.pins["shown_pin"].pk] is False
+    assert flags[moderated.pins["hidden_pin"].pk] is True
+    assert flags[moderated.pins["owners_pin_on_hidden_board"].pk] is True
+
+
+def test_comment_counts_leave_out_hidden_comments(moderated):
+    stranger = moderated.viewer("stranger")
+    counts = dict(Pin.objects.for_cards(stranger).values_list("pk", "comment_count"))
+
+    assert counts[moderated.pins["shown_pin"].pk] == 1  # the hidden comment is not counted
+
+
+def test_unhiding_a_board_brings_back_its_pins_but_not_those_hidden_on_their_own(moderated):
+    pin_set_hidden(pin=moderated.pins["owners_pin_on_hidden_board"], hidden=True)
+    board_set_hidden(board=moderated.boards["hidden_board"], hidden=False)
+    visible = Pin.objects.visible_to(moderated.viewer("stranger"))
+
+    assert visible.filter(pk=moderated.pins["collaborators_pin_on_hidden_board"].pk).exists()
+    assert not visible.filter(pk=moderated.pins["owners_pin_on_hidden_board"].pk).exists()
