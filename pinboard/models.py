@@ -367,6 +367,12 @@ class Pin(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["board", "-id"], name="pinboard_pin_board_idx"),
+            # Pin counts and covers count only what everyone sees: index-only with this.
+            models.Index(
+                fields=["board", "id"],
+                condition=Q(hidden_at__isnull=True),
+                name="pinboard_pin_shown_idx",
+            ),
             models.Index(fields=["owner", "-id"], name="pinboard_pin_owner_idx"),
             GinIndex(fields=["search_vector"], name="pinboard_pin_search_idx"),
         ]

@@ -144,6 +144,18 @@ def test_a_one_to_one_conversation_is_hidden_from_both(people, blocked_chat, cli
     assert unread_total(person) == 0
 
 
+def test_the_badge_still_counts_groups_and_chats_everyone_else_left(people):
+    """Only a conversation in which everyone else still there is blocked is hidden: a group
+    with the blocked person in it still counts, and so does one everybody else has left."""
+    group = send(people.al, [people.bea, people.cy], "Group plan").conversation
+    lonely = send(people.cy, [people.bea], "Bye").conversation
+    services.conversation_leave(conversation=lonely, user=people.cy)
+    user_block(blocker=people.bea, blocked=people.al)
+
+    unread = Participant.objects.filter(user=people.bea, conversation__in=[group, lonely])
+    assert unread_total(people.bea) == sum(unread.values_list("unread_count", flat=True)) == 2
+
+
 def test_unblocking_brings_the_conversation_back(people, blocked_chat, client_for):
     user_unblock(blocker=people.bea, blocked=people.al)
     assert unread_total(people.bea) == 1
