@@ -49,15 +49,24 @@ _BLOCKED_SQL = """
 # The person must still see the conversation: in it, not declined, and not a conversation hidden
 # by a block (everyone else in it blocked either way: messaging.models.hidden_by_block).
 # `is_request` tells the tab to update its Requests count rather than the unread badge.
+# One exception: the "conversation.changed" that declining publishes to the decliner's own tabs
+# (recorded at or after `declined_at`; nobody else's change reaches a declined person, see
+# events.active_member_ids), so their other tabs refresh the Requests count. It carries ids only
+# and is let through even when the decline came with a block that hides the conversation;
+# `declined` tells the tab to refresh its counts and nothing else.
 _EVENTS_SQL = (
     """
-    SELECT e.id, e.kind, e.conversation_id, e.message_id, p.is_request
+    SELECT e.id, e.kind, e.conversation_id, e.message_id, p.is_request,
+           p.declined_at IS NOT NULL AS declined
     FROM messaging_event e
     JOIN messaging_participant p
       ON p.conversation_id = e.conversation_id AND p.user_id = e.user_id
     WHERE e.user_id = %(user)s AND e.id > %(after)s
-      AND p.left_at IS NULL AND p.declined_at IS NULL
-      AND NOT (
+      AND p.left_at IS NULL
+      AND (p.declined_at IS NULL OR (
+        e.kind = 'conversation.changed' AND e.created_at >= p.declined_at
+      ))
+      AND (p.declined_at IS NOT NULL OR NOT (
         EXISTS (
           SELECT 1 FROM messaging_participant o
           WHERE o.conversation_id = e.conversation_id AND o.user_id <> e.user_id
@@ -74,7 +83,7 @@ _EVENTS_SQL = (
     + _BLOCKED_SQL
     + """)
         )
-      )
+      ))
     ORDER BY e.id
     LIMIT %(limit)s
 """
@@ -322,14 +331,16 @@ class Stream:
             rows = await self._read(
                 _EVENTS_SQL, {"user": self.user_id, "after": after, "limit": BATCH}
             )
-            for event_id, kind, conversation_id, message_id, is_request in rows:
+            for event_id, kind, conversation_id, message_id, is_request, declined in rows:
                 after = event_id
                 if event_id in self._known:
                     continue
                 self._remember(event_id)
                 self.cursor = max(self.cursor, event_id)
                 data = {"conversation": conversation_id, "message": message_id}
-                if is_request:
+                if declined:
+                    data["declined"] = True
+                elif is_request:
                     data["request"] = True
                 found.append(LiveEvent(event_id, kind, data))
             if len(rows) < BATCH:

@@ -494,14 +494,16 @@ def request_accept(*, conversation: Conversation, user: User) -> None:
 @transaction.atomic
 def request_decline(*, conversation: Conversation, user: User) -> None:
     """Decline a message request: the conversation is gone for this person for good (no row,
-    no page, no unread count, no live events), while the others still see them in it, so the
-    sender is never told. No event is published: nobody else's view changes."""
+    no page, no unread count, no further live events), while the others still see them in it,
+    so the sender is never told. Only the person's own other tabs hear of it (their Requests
+    count is now stale): one last event, which messaging/live.py lets through to a decliner."""
     participant = _pending_request(conversation, user)
     if participant is None:
         raise PermissionDenied("Only a message request can be declined.")
     participant.declined_at = timezone.now()
     participant.unread_count = 0
     participant.save(update_fields=["declined_at", "unread_count"])
+    _announce_change(conversation, only=[user.pk])
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from django.utils.functional import cached_property
 from imagekit.models import ImageSpecField
 from imagekit.processors import ResizeToFit
 
-from accounts.models import Follow
+from accounts.models import Block, Follow
 
 SEARCH_CONFIG = "english"
 # The masonry grid's geometry, shared with static/css/app.css (.pin-grid): column width, the
@@ -196,6 +196,19 @@ class Board(models.Model):
         return reverse("board_detail", kwargs={"pk": self.pk})
 
 
+def file_stem(field: str = "file") -> models.Func:
+    """A file name without its extension ("pins/abc.webp" -> "pins/abc"): how imagekit names a
+    rendition's folder (CACHE/images/<stem>/), so `prune_media` finds the image a rendition was
+    made from by it. PinImage indexes this very expression."""
+    return models.Func(
+        models.F(field),
+        models.Value(r"\.[^./]*$"),
+        models.Value(""),
+        function="regexp_replace",
+        output_field=models.CharField(),
+    )
+
+
 class PinImage(models.Model):
     """One uploaded image, re-encoded; shared by a pin and every save of it."""
 
@@ -210,6 +223,14 @@ class PinImage(models.Model):
     grid = _rendition(GRID_WIDTH)
     grid_2x = _rendition(2 * GRID_WIDTH)
     detail = _rendition(DETAIL_WIDTH)
+
+    class Meta:
+        # prune_media (messaging/media_cleanup.py) looks stored files up by name in batches:
+        # originals by `file`, renditions by the stem of `file`.
+        indexes = [
+            models.Index(fields=["file"], name="pinboard_pinimage_file_idx"),
+            models.Index(file_stem(), name="pinboard_pinimage_stem_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.file.name
@@ -292,8 +313,10 @@ class PinQuerySet(models.QuerySet):
         return self.order_by("-id")
 
     def for_cards(self, viewer):
-        """What a pin card needs, in one query: image, owner, counts, the viewer's like and
-        whether moderators hid it (`is_hidden`, for the owner's notice).
+        """What a pin card needs, in one query: image, owner, counts, the viewer's like,
+        whether moderators hid it (`is_hidden`, for the owner's notice) and whether a block
+        either way stands between the viewer and the pin's owner (`owner_blocked`: no "Save",
+        which pinboard.services.pin_blocked_for would refuse).
 
         Cards never show a pin hidden on its own to anyone but its owner: the board page and
         "more from this board" list the pins of a board already checked with visible_to()."""
@@ -315,8 +338,13 @@ class PinQuerySet(models.QuerySet):
             # A scalar subquery, not EXISTS: PostgreSQL would otherwise turn EXISTS into a join
             # over every like the viewer ever made (measured: 10.9 ms vs 0.3 ms per page).
             liked = Coalesce(Subquery(likes.values(flag=models.Value(True))[:1]), False)
-            return queryset.annotate(liked=liked)
-        return queryset.annotate(liked=models.Value(False))
+            # Two EXISTS, one per direction, each a probe of accounts_block's unique
+            # (blocker, blocked) index, evaluated only for the page's rows.
+            owner_blocked = Exists(
+                Block.objects.filter(blocker=viewer, blocked=OuterRef("owner_id"))
+            ) | Exists(Block.objects.filter(blocker=OuterRef("owner_id"), blocked=viewer))
+            return queryset.annotate(liked=liked, owner_blocked=owner_blocked)
+        return queryset.annotate(liked=models.Value(False), owner_blocked=models.Value(False))
 
     def search(self, text: str):
         """Pins matching the words by title (weighted A) or description (B), best first, with
@@ -396,7 +424,9 @@ class Like(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} likes {self.pin}"
+        # Ids only: the admin's delete confirmation names every like of a pin or board, and
+        # loading each like's person there was one query per like.
+        return f"Like {self.pk} on pin {self.pin_id}"
 
 
 class CommentQuerySet(models.QuerySet):
@@ -424,7 +454,8 @@ class Comment(models.Model):
         indexes = [models.Index(fields=["pin", "id"], name="pinboard_comment_pin_idx")]
 
     def __str__(self) -> str:
-        return f"{self.author} on {self.pin}: {self.text[:40]}"
+        # Ids and its own text only, never related rows: see Like.__str__.
+        return f"Comment {self.pk} on pin {self.pin_id}: {self.text[:40]}"
 
 
 class BoardFollow(models.Model):
@@ -440,4 +471,5 @@ class BoardFollow(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} follows {self.board}"
+        # Ids only, never related rows: see Like.__str__ (a board's delete page lists these).
+        return f"Follow {self.pk} of board {self.board_id}"

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -13,7 +13,7 @@ from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
 from messaging import services
 from messaging.forms import QuickReplyForm
 from messaging.inbox import Cursor, inbox_page, inbox_row, request_count
-from messaging.models import Conversation
+from messaging.models import Conversation, hidden_by_block
 
 
 @login_required
@@ -38,17 +38,18 @@ def quick_reply(request, pk: int):
     htmx: answers with the updated row (its preview now "You: …", the box empty) or, when the
     reply is refused, with the row showing why and keeping the text (status 200, so htmx swaps
     it in). Without JavaScript: back to the inbox with a message, or that row alone with its
-    error and the text kept.
+    error and the text kept. Into a conversation a block has hidden (a tab opened before the
+    block), the reply is refused with "You can't message …", as the composer's is.
     """
-    conversation = get_object_or_404(Conversation.objects.for_participant(request.user), pk=pk)
+    conversation = _reply_target_or_404(request, pk)
     form = QuickReplyForm(request.POST)
     if form.is_valid():
         try:
             check_rate(action="message", key=request.user.pk)
         except RateLimited as exc:
-            return rate_limited_response(
-                request, exc, render_page=lambda: _reply_kept(request, pk, form)
-            )
+            # A hidden conversation has no row to keep the text in: the plain page says why.
+            kept = None if conversation.hidden else (lambda: _reply_kept(request, pk, form))
+            return rate_limited_response(request, exc, render_page=kept)
         try:
             services.message_send(
                 sender=request.user,
@@ -59,6 +60,8 @@ def quick_reply(request, pk: int):
         except ValidationError as exc:
             form.add_error("text", exc)
     sent = not form.errors
+    if not sent and conversation.hidden:
+        return _refused_hidden(request, form)
     row = inbox_row(request.user, pk)
     if sent and not request.htmx:
         messages.success(request, f"Reply sent to {row.title}.")
@@ -77,6 +80,28 @@ def quick_reply(request, pk: int):
         return response
     context = {"conversations": [row], "next_url": "", "reply_failed": True}
     return render(request, "messaging/inbox.html", context, status=400)
+
+
+def _reply_target_or_404(request, pk: int) -> Conversation:
+    """A conversation the person is in, even one a block has hidden (`hidden` is set): a reply
+    into it is refused with "You can't message …" instead of a 404 that explains nothing (as
+    messaging/views/conversation.py does for the composer). Anyone else still gets a 404."""
+    member = Conversation.objects.for_member(request.user).annotate(
+        hidden=hidden_by_block(request.user)
+    )
+    return get_object_or_404(member, pk=pk)
+
+
+def _refused_hidden(request, form: QuickReplyForm):
+    """A reply refused in a conversation a block has hidden. It has no inbox row any more, so:
+    htmx gets an empty 403 whose toast says why (htmx swaps nothing, so the text stays in its
+    box); without JavaScript, a small page says why and keeps the text to copy."""
+    message = " ".join(error for errors in form.errors.values() for error in errors)
+    if request.htmx:
+        response = HttpResponse(status=403)
+        return trigger_client_event(response, "toast", {"message": message, "level": "error"})
+    context = {"message": message, "text": form.data.get("text", "")}
+    return render(request, "messaging/reply_refused.html", context, status=403)
 
 
 def _reply_kept(request, pk: int, form: QuickReplyForm):

@@ -119,22 +119,24 @@ def _search_text(data) -> str:
 
 
 def _people_by_ids(sender: User, raw_ids: list[str]) -> list[User]:
-    """The people these ids name who can be picked (active, not the sender), by name. Bounded:
-    more than a few dozen ids never come from the dialog."""
+    """The people these ids name who can be picked (active, not the sender, no block either
+    way), by name. Bounded: more than a few dozen ids never come from the dialog."""
     ids = {pk for pk in map(_pk, raw_ids) if pk is not None}
     if not ids:
         return []
     ids = sorted(ids)[: max_participants() + PEOPLE_SHOWN]
-    return list(
-        User.objects.active().exclude(pk=sender.pk).filter(pk__in=ids).order_by(_by_name(), "pk")
-    )
+    people = User.objects.active().exclude(pk=sender.pk).not_blocked_with(sender)
+    return list(people.filter(pk__in=ids).order_by(_by_name(), "pk"))
 
 
 def _people(sender: User, q: str, *, exclude: list[int]) -> list[User]:
     """Matches for the search, people the sender follows first; with no search, just the
-    people they follow. Never the sender, never inactive people, never those already picked."""
+    people they follow. Never the sender, never inactive people, never those already picked,
+    never anyone across a block either way (the send would be refused; the EXISTS rides along
+    in the same query)."""
     followed = Exists(Follow.objects.filter(follower=sender, followee=OuterRef("pk")))
     people = User.objects.active().exclude(pk=sender.pk).exclude(pk__in=exclude)
+    people = people.not_blocked_with(sender)
     people = people.annotate(followed=followed)
     people = people.search(q) if q else people.filter(followed=True)
     return list(people.order_by("-followed", _by_name(), "pk")[:PEOPLE_SHOWN])

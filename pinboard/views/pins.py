@@ -3,12 +3,11 @@ from functools import partial
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Value
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.models import Block
 from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
 from pinboard import services
 from pinboard.forms import CommentForm, SavePinForm
@@ -21,21 +20,13 @@ MORE_FROM_BOARD = 12
 def _visible_pin(request, pk: int) -> Pin:
     """The pin with what its page shows, or 404 for anyone who may not see its board."""
     visible = Pin.objects.visible_to(request.user)
-    # The flag behind hidden like, save and comment controls: the rule services.pin_blocked_for
-    # enforces (a block either way between the viewer and the pin's owner).
-    owner_blocked = (
-        Exists(Block.objects.between(request.user, OuterRef("owner_id")))
-        if request.user.is_authenticated
-        else Value(False)
-    )
+    # for_cards() brings `owner_blocked`, the flag behind hidden like, save and comment
+    # controls: the rule services.pin_blocked_for enforces.
     pins = (
         visible.for_cards(request.user)
         .select_related("board", "saved_from__owner")
         # "Saved from" names the original only where the viewer could open it.
-        .annotate(
-            saved_from_visible=Exists(visible.filter(pk=OuterRef("saved_from_id"))),
-            owner_blocked=owner_blocked,
-        )
+        .annotate(saved_from_visible=Exists(visible.filter(pk=OuterRef("saved_from_id"))))
     )
     return get_object_or_404(pins, pk=pk)
 

@@ -121,6 +121,13 @@
     }
     if (here && kind === "message.new") fetchNewMessages();
     if (here && (kind === "message.edited" || kind === "message.deleted")) refreshMessage(data.message);
+    // A request declined in another tab: it is gone for this person (its row would be a 404),
+    // so only the counts change.
+    if (data.declined) {
+      refreshRequestCount();
+      refreshBadge();
+      return;
+    }
     // A message request is not in the inbox list nor the nav badge: only the Requests count
     // (which an accepted request, a "conversation.changed", also lowers).
     if (kind === "conversation.changed") refreshRequestCount();

@@ -18,6 +18,7 @@ from django.conf import global_settings
 from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
+from accounts.models import User
 from messaging.services import conversation_send, message_delete, message_edit
 from tests.browser.helpers import log_in
 from tests.factories import UserFactory
@@ -163,3 +164,28 @@ def test_reading_clears_the_badge_in_other_tabs_and_edits_update_in_place(page: 
     message_delete(message=sent, user=bram)
     expect(message).to_contain_text("message deleted")
     expect(message).not_to_contain_text("Dinner")
+
+
+def test_declining_a_request_clears_the_requests_count_in_other_tabs(page: Page, asgi_server):
+    al = UserFactory(username="al", display_name="Al")
+    bea = UserFactory(
+        username="bea", display_name="Bea", message_privacy=User.MessagePrivacy.NOBODY
+    )
+    request = conversation_send(sender=al, recipients=[bea], text="Hi")
+
+    # Bea has her inbox open, its Requests tab saying one waits.
+    log_in(page, "bea")
+    page.goto("/messages/")
+    requests_tab = page.get_by_role("navigation", name="Messages and requests")
+    expect(requests_tab.locator("#requests-count")).to_have_text("1 waiting")
+    page.evaluate("window.__sameDocument = true")
+
+    # In another tab she opens the request and declines it.
+    other_tab = page.context.new_page()
+    other_tab.goto(f"/messages/{request.conversation_id}/")
+    other_tab.get_by_role("button", name="Decline").click()
+    expect(other_tab.locator("#toasts")).to_contain_text("Request declined.")
+
+    # The first tab's count clears by itself, without a reload.
+    expect(requests_tab.locator("#requests-count")).to_have_text("")
+    assert page.evaluate("window.__sameDocument") is True

@@ -109,10 +109,13 @@ def test_a_blocked_person_cannot_send(page: Page, al_and_bea):
     expect(page.get_by_role("alert")).to_contain_text("You can't message Bea.")
     expect(page.get_by_label("Write a message")).to_have_value("Are you there?")
 
-    # Nor from the Send dialog on a pin.
-    dialog = send_pin(page, pin, "bea", "Bea", "One more?")
-    expect(dialog.get_by_role("alert")).to_contain_text("You can't message Bea.")
-    expect(dialog.get_by_label("Add a note")).to_have_value("One more?")
+    # Nor from the Send dialog on a pin: its people search doesn't even list her.
+    page.goto(pin.get_absolute_url())
+    page.get_by_role("link", name="Send", exact=True).click()
+    dialog = page.get_by_role("dialog", name=f"Send “{pin.title}”")
+    dialog.get_by_label("Search people").press_sequentially("bea", delay=40)
+    expect(dialog.get_by_text("Nobody else matches “bea”.")).to_be_visible()
+    expect(dialog.get_by_label("Bea")).to_have_count(0)
 
     # And the conversation is gone for him.
     response = page.goto(f"/messages/{chat.pk}/")

@@ -2,6 +2,7 @@
 and a listener that survives losing the database."""
 
 import asyncio
+import json
 import threading
 from datetime import timedelta
 
@@ -9,9 +10,11 @@ import pytest
 import pytest_asyncio
 from asgiref.sync import sync_to_async
 from django.db import connection, connections, transaction
-from django.test import AsyncClient
+from django.test import AsyncClient, Client
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from messaging import live
 from messaging.models import Event
 from messaging.services import conversation_leave, conversation_send, message_edit, message_send
@@ -274,3 +277,69 @@ async def test_an_event_committed_late_below_the_cursor_is_still_delivered(hub, 
 async def test_signed_out_tabs_are_told_to_stop():
     response = await AsyncClient().get("/messages/events/")
     assert response.status_code == 204
+
+
+# --- A message request answered in another tab ------------------------------------------------
+
+
+@pytest_asyncio.fixture
+async def request_to_bea():
+    """Al writes to Bea, who takes messages from nobody: a request waiting for her."""
+
+    def make():
+        al = UserFactory(username="al", display_name="Al")
+        bea = UserFactory(
+            username="bea", display_name="Bea", message_privacy=User.MessagePrivacy.NOBODY
+        )
+        return al, bea, conversation_send(sender=al, recipients=[bea], text="Hi").conversation
+
+    return await sync_to_async(make)()
+
+
+def answer_request(user, conversation, answer: str):
+    client = Client()
+    client.force_login(user)
+    url = reverse("message_request_answer", args=[conversation.pk])
+    return client.post(url, {"answer": answer}, headers={"HX-Request": "true"})
+
+
+@pytest.mark.parametrize("answer", ["decline", "block"])
+async def test_declining_in_one_tab_tells_the_persons_other_tabs(hub, request_to_bea, answer):
+    al, bea, conversation = request_to_bea
+    other_tab = await open_stream(bea)
+    al_tab = await open_stream(al)
+    await wait_until_listening(hub)
+
+    response = await sync_to_async(answer_request)(bea, conversation, answer)
+    assert response.status_code == 200  # htmx: off to the Requests tab
+
+    event = await other_tab.next_event()
+    assert event["event"] == "conversation.changed"
+    # Counts only: the conversation is gone for her (its inbox row would be a 404).
+    assert json.loads(event["data"]) == {
+        "conversation": conversation.pk,
+        "message": None,
+        "declined": True,
+    }
+    await al_tab.assert_quiet(0.6)  # the sender is never told
+    if answer == "decline":  # (after a block, Al can't write to her at all)
+        # Nothing more of it reaches her.
+        await sync_to_async(message_send)(sender=al, conversation=conversation, text="Hello?")
+        await other_tab.assert_quiet(0.6)
+    await other_tab.close()
+    await al_tab.close()
+
+
+async def test_accepting_in_one_tab_tells_the_persons_other_tabs(hub, request_to_bea):
+    _, bea, conversation = request_to_bea
+    other_tab = await open_stream(bea)
+    await wait_until_listening(hub)
+
+    response = await sync_to_async(answer_request)(bea, conversation, "accept")
+    assert response.status_code == 200
+
+    event = await other_tab.next_event()
+    assert event["event"] == "conversation.changed"
+    # No longer a request: the Requests count, the badge and the inbox row all refresh.
+    assert json.loads(event["data"]) == {"conversation": conversation.pk, "message": None}
+    await other_tab.close()

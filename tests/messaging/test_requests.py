@@ -210,19 +210,20 @@ def test_the_requests_tab_costs_a_fixed_number_of_queries(people, client_for, si
 
 def test_live_events_of_a_request_say_so_and_stop_once_declined(people):
     """The stream marks a request's events, so the tab updates its Requests count rather than
-    the unread badge; a declined request sends nothing more."""
+    the unread badge; a declined request sends nothing more than the decline itself (for the
+    decliner's other tabs: test_block_gaps.py)."""
     conversation = send(people.al, [people.bea], "Hi").conversation
 
     def stream_rows(user):
         with connection.cursor() as cursor:
             cursor.execute(live._EVENTS_SQL, {"user": user.pk, "after": 0, "limit": 200})
-            return [(row[2], row[4]) for row in cursor.fetchall()]
+            return [(row[1], row[2], row[4]) for row in cursor.fetchall()]
 
-    assert stream_rows(people.bea) == [(conversation.pk, True)]
-    assert stream_rows(people.al) == [(conversation.pk, False)]
+    assert stream_rows(people.bea) == [("message.new", conversation.pk, True)]
+    assert stream_rows(people.al) == [("message.new", conversation.pk, False)]
     services.request_decline(conversation=conversation, user=people.bea)
     services.message_send(sender=people.al, conversation=conversation, text="Again")
-    assert stream_rows(people.bea) == []
+    assert stream_rows(people.bea) == [("conversation.changed", conversation.pk, True)]
 
 
 # --- Replying needs accepting -----------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""The admin's delete confirmation of a pin or a board costs a fixed number of queries, however
+many likes, comments and follows go with it (issue #7 follow-up): the objects it lists are named
+by ids, never by loading each one's person or pin."""
+
+import pytest
+from django.urls import reverse
+
+from pinboard.models import Comment, Like
+from tests.factories import (
+    BoardFollowFactory,
+    CommentFactory,
+    LikeFactory,
+    PinFactory,
+    PinImageFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# A pin's page: session, user, the pin, its likes, its comments (one query each, whatever their
+# number), the two "not deleted" counts (saves, messages). A board's page cascades to more models
+# (its pins and their likes and comments, follows, members) and counts more that stays.
+PIN_DELETE_PAGE_QUERIES = 7
+BOARD_DELETE_PAGE_QUERIES = 11
+
+
+@pytest.fixture
+def admin_client(client_for):
+    return client_for(UserFactory(username="moderator", is_staff=True, is_superuser=True))
+
+
+def busy_pin(size: int):
+    """A pin with `size` likes and `size` comments by different people, on a board that `size`
+    people follow."""
+    pin = PinFactory(title="Velvet armchair", image=PinImageFactory())
+    for person in UserFactory.create_batch(size):
+        LikeFactory(pin=pin, user=person)
+        CommentFactory(pin=pin, author=person, text=f"Lovely, says {person.username}")
+        BoardFollowFactory(board=pin.board, user=person)
+    return pin
+
+
+def test_likes_and_comments_are_named_without_their_related_rows(django_assert_num_queries):
+    pin = busy_pin(1)
+    like, comment = Like.objects.get(), Comment.objects.get()
+    with django_assert_num_queries(0):
+        assert str(like) == f"Like {like.pk} on pin {pin.pk}"
+        assert str(comment) == f"Comment {comment.pk} on pin {pin.pk}: {comment.text}"
+
+
+@pytest.mark.parametrize("size", [2, 40])
+def test_a_pins_delete_page_costs_the_same_queries_at_any_size(
+    admin_client, size, django_assert_num_queries
+):
+    pin = busy_pin(size)
+    url = reverse("admin:pinboard_pin_delete", args=[pin.pk])
+    admin_client.get(url)
+    with django_assert_num_queries(PIN_DELETE_PAGE_QUERIES):
+        response = admin_client.get(url)
+    assert response.status_code == 200
+    assert f"Like {Like.objects.first().pk} on pin {pin.pk}" in response.text
+    assert f"Likes: {size}" in response.text
+
+
+@pytest.mark.parametrize("size", [2, 40])
+def test_a_boards_delete_page_costs_the_same_queries_at_any_size(
+    admin_client, size, django_assert_num_queries
+):
+    pin = busy_pin(size)
+    url = reverse("admin:pinboard_board_delete", args=[pin.board_id])
+    admin_client.get(url)
+    with django_assert_num_queries(BOARD_DELETE_PAGE_QUERIES):
+        response = admin_client.get(url)
+    assert response.status_code == 200
+    assert f"Comments: {size}" in response.text
