@@ -124,7 +124,9 @@ class Follow(models.Model):
         indexes = [models.Index(fields=["followee"], name="accounts_follow_followee_idx")]
 
     def __str__(self) -> str:
-        return f"{self.follower} follows {self.followee}"
+        # Ids only, never related rows: the admin's delete confirmation of a person lists every
+        # follow, and loading both people there was two queries per row.
+        return f"Follow {self.pk}: user {self.follower_id} follows user {self.followee_id}"
 
 
 class BlockQuerySet(models.QuerySet):
@@ -158,4 +160,5 @@ class Block(models.Model):
         indexes = [models.Index(fields=["blocked"], name="accounts_block_blocked_idx")]
 
     def __str__(self) -> str:
-        return f"{self.blocker} blocks {self.blocked}"
+        # Ids only, never related rows: see Follow.__str__.
+        return f"Block {self.pk}: user {self.blocker_id} blocks user {self.blocked_id}"

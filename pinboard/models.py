@@ -97,7 +97,8 @@ class BoardMember(models.Model):
         indexes = [models.Index(fields=["user", "status"], name="pinboard_member_user_idx")]
 
     def __str__(self) -> str:
-        return f"{self.user} on {self.board} ({self.status})"
+        # Ids only, never related rows: see Like.__str__ (a board's delete page lists these).
+        return f"Member {self.pk}: user {self.user_id} on board {self.board_id} ({self.status})"
 
 
 def _accepted_member(user, board_ref="pk"):

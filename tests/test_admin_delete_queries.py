@@ -7,8 +7,10 @@ from django.urls import reverse
 
 from pinboard.models import Comment, Like
 from tests.factories import (
+    BlockFactory,
     BoardFollowFactory,
     CommentFactory,
+    FollowFactory,
     LikeFactory,
     PinFactory,
     PinImageFactory,
@@ -22,6 +24,8 @@ pytestmark = pytest.mark.django_db
 # (its pins and their likes and comments, follows, members) and counts more that stays.
 PIN_DELETE_PAGE_QUERIES = 7
 BOARD_DELETE_PAGE_QUERIES = 11
+# A person's page: every model that cascades from a user, one query each, plus what stays.
+USER_DELETE_PAGE_QUERIES = 20
 
 
 @pytest.fixture
@@ -73,3 +77,26 @@ def test_a_boards_delete_page_costs_the_same_queries_at_any_size(
         response = admin_client.get(url)
     assert response.status_code == 200
     assert f"Comments: {size}" in response.text
+
+
+def followed_and_blocked_person(size: int):
+    """Someone `size` people follow and `size` people blocked."""
+    person = UserFactory(username="popular")
+    for other in UserFactory.create_batch(size):
+        FollowFactory(follower=other, followee=person)
+        BlockFactory(blocker=other, blocked=person)
+    return person
+
+
+@pytest.mark.parametrize("size", [2, 30])
+def test_a_persons_delete_page_costs_the_same_queries_at_any_size(
+    admin_client, size, django_assert_num_queries
+):
+    person = followed_and_blocked_person(size)
+    url = reverse("admin:accounts_user_delete", args=[person.pk])
+    admin_client.get(url)
+    with django_assert_num_queries(USER_DELETE_PAGE_QUERIES):
+        response = admin_client.get(url)
+    assert response.status_code == 200
+    assert f"Follows: {size}" in response.text
+    assert f"Blocks: {size}" in response.text
