@@ -67,10 +67,10 @@ class UserAdmin(DjangoUserAdmin):
 @admin.register(Follow)
 class FollowAdmin(admin.ModelAdmin):
     list_display = ["follower", "followee", "created_at"]
+    list_filter = ["created_at"]
     list_select_related = ["follower", "followee"]
     search_fields = ["follower__username", "followee__username"]
     autocomplete_fields = ["follower", "followee"]
-    date_hierarchy = "created_at"
     show_full_result_count = False
 
 

@@ -125,7 +125,6 @@ class ParticipantAdmin(admin.ModelAdmin):
     list_select_related = ["user", "conversation"]
     list_filter = ["is_request", "muted", "joined_at"]
     search_fields = ["=user__username"]
-    date_hierarchy = "joined_at"
     raw_id_fields = ["user", "conversation", "invited_by"]
     show_full_result_count = False
 
@@ -172,7 +171,6 @@ class MessageAdmin(admin.ModelAdmin):
     list_display_links = ["id"]
     list_select_related = ["conversation", "sender"]
     list_filter = [ReportedFilter, "kind", "created_at"]
-    date_hierarchy = "created_at"
     # Who sent it, never what it says.
     search_fields = ["=sender__username"]
     fields = [
@@ -261,7 +259,6 @@ class EventAdmin(admin.ModelAdmin):
     list_select_related = ["user", "conversation"]
     list_filter = ["kind", "created_at"]
     search_fields = ["=user__username"]
-    date_hierarchy = "created_at"
     raw_id_fields = ["user", "conversation", "message"]
     readonly_fields = ["user", "kind", "conversation", "message", "created_at"]
     show_full_result_count = False

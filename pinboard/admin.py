@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.options import ActionLocation
+from django.contrib.postgres.search import SearchQuery
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -23,7 +24,16 @@ from accounts.admin import USER_LINKS, UserAdmin
 from accounts.models import User
 from pinboard import services
 from pinboard.images import pin_images_delete_unused
-from pinboard.models import Board, BoardFollow, BoardMember, Comment, Like, Pin, PinImage
+from pinboard.models import (
+    SEARCH_CONFIG,
+    Board,
+    BoardFollow,
+    BoardMember,
+    Comment,
+    Like,
+    Pin,
+    PinImage,
+)
 
 HIDDEN_HELP = "Hidden by moderators: only the owner still sees it, with a notice."
 
@@ -198,10 +208,12 @@ class PinAdmin(ModerationMixin, admin.ModelAdmin):
     list_display_links = ["thumbnail", "title"]
     list_filter = [PinHiddenFilter, "board__is_secret", "created_at"]
     list_select_related = ["owner", "board", "image"]
-    search_fields = ["title", "owner__username", "board__name"]
+    # Searched by get_search_results below: words through the full-text index, or an exact
+    # owner username (icontains over every title was a 100 ms scan on 100,000 pins).
+    search_fields = ["title"]
+    search_help_text = "Words of the title or description, or an exact username."
     autocomplete_fields = ["owner", "board", "saved_from"]
     raw_id_fields = ["image"]
-    date_hierarchy = "created_at"
     readonly_fields = ["thumbnail", "hidden_at", "saves_link", "created_at"]
     actions = ["hide", "unhide"]
     show_full_result_count = False
@@ -209,6 +221,13 @@ class PinAdmin(ModerationMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("search_vector", "board__search_vector")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        words = SearchQuery(term, search_type="websearch", config=SEARCH_CONFIG)
+        return queryset.filter(Q(search_vector=words) | Q(owner__username__iexact=term)), False
 
     @admin.display(description="image")
     def thumbnail(self, pin: Pin) -> str:
@@ -243,7 +262,7 @@ class PinAdmin(ModerationMixin, admin.ModelAdmin):
 @admin.register(PinImage)
 class PinImageAdmin(admin.ModelAdmin):
     list_display = ["thumbnail", "file", "width", "height", "pin_count", "created_at"]
-    date_hierarchy = "created_at"
+    list_filter = ["created_at"]
     readonly_fields = ["thumbnail", "file", "width", "height", "dominant_color", "created_at"]
     show_full_result_count = False
 
@@ -281,7 +300,6 @@ class CommentAdmin(ModerationMixin, admin.ModelAdmin):
     list_select_related = ["author", "pin"]
     search_fields = ["text", "author__username"]
     autocomplete_fields = ["author", "pin"]
-    date_hierarchy = "created_at"
     readonly_fields = ["hidden_at", "created_at"]
     actions = ["hide", "unhide"]
     show_full_result_count = False
@@ -293,20 +311,20 @@ class CommentAdmin(ModerationMixin, admin.ModelAdmin):
 @admin.register(Like)
 class LikeAdmin(admin.ModelAdmin):
     list_display = ["user", "pin", "created_at"]
+    list_filter = ["created_at"]
     list_select_related = ["user", "pin"]
     autocomplete_fields = ["user", "pin"]
     search_fields = ["user__username"]
-    date_hierarchy = "created_at"
     show_full_result_count = False
 
 
 @admin.register(BoardFollow)
 class BoardFollowAdmin(admin.ModelAdmin):
     list_display = ["user", "board", "created_at"]
+    list_filter = ["created_at"]
     list_select_related = ["user", "board"]
     autocomplete_fields = ["user", "board"]
     search_fields = ["user__username", "board__name"]
-    date_hierarchy = "created_at"
     show_full_result_count = False
 
 

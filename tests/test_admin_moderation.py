@@ -384,3 +384,18 @@ def test_signed_in_people_without_staff_access_get_a_clear_refusal_not_a_loop(cl
 
     assert response.status_code == 403
     assert "can't open Pinboard's admin" in response.content.decode()
+
+
+def test_pin_search_finds_words_of_the_title_or_description_and_exact_usernames(admin_client):
+    owner = UserFactory(username="marta")
+    sofa = PinFactory(owner=owner, title="Velvet sofas", description="Deep green")
+    PinFactory(title="Oak table", description="Round")
+
+    by_word = admin_client.get(changelist(Pin) + "?q=sofa")
+    by_description = admin_client.get(changelist(Pin) + "?q=green")
+    by_owner = admin_client.get(changelist(Pin) + "?q=Marta")
+
+    for response in (by_word, by_description, by_owner):
+        assert response.status_code == 200
+        shown = list(response.context["cl"].result_list)
+        assert shown == [sofa]
