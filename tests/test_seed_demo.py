@@ -62,11 +62,11 @@ def test_default_run_creates_the_showcase_once(client):
     output = seed_demo()
 
     assert "Password: pinboard-demo" in output
-    people = {user.username: user for user in User.objects.all()}
+    people = {user.username: user for user in User.objects.exclude(username="moderator")}
     assert sorted(people) == ["demo1", "demo2", "demo3", "demo4", "demo5"]
     assert people["demo1"].display_name == "Ada Moreau"
     assert all(user.bio for user in people.values())
-    assert EmailAddress.objects.filter(verified=True, primary=True).count() == 5
+    assert EmailAddress.objects.filter(verified=True, primary=True).count() == 6
     assert signs_in(client, "demo4")
 
     for user in people.values():
@@ -101,14 +101,27 @@ def test_default_run_creates_the_showcase_once(client):
 
 
 @pytest.mark.django_db
+def test_a_staff_account_opens_the_admin_on_demo_data(client):
+    output = seed_demo()
+
+    assert "Staff account for /admin/: moderator" in output
+    moderator = User.objects.get(username="moderator")
+    assert moderator.is_staff
+    assert moderator.boards.count() == 0
+    assert signs_in(client, "moderator")
+    assert client.get("/admin/").status_code == 200
+    assert not User.objects.filter(username="demo4", is_staff=True).exists()
+
+
+@pytest.mark.django_db
 def test_scaled_run_creates_exactly_what_it_asks_for(client):
     output = seed_demo("--users", "12", "--pins", "300", "--images", "6")
 
-    usernames = set(User.objects.values_list("username", flat=True))
+    usernames = set(demo.demo_users().values_list("username", flat=True))
     assert usernames == {f"demo{n}" for n in range(1, 13)}
-    assert EmailAddress.objects.filter(verified=True).count() == 12
+    assert EmailAddress.objects.filter(verified=True, user__in=demo.demo_users()).count() == 12
     assert signs_in(client, "demo12")  # a generated user, created in bulk
-    for user in User.objects.exclude(username__in=[f"demo{n}" for n in range(1, 6)]):
+    for user in demo.demo_users().exclude(username__in=[f"demo{n}" for n in range(1, 6)]):
         assert user.boards.count() == 3
         assert Follow.objects.filter(follower=user).count() >= 5
     assert Pin.objects.count() == 300
@@ -131,7 +144,7 @@ def test_scaled_run_creates_exactly_what_it_asks_for(client):
 
     seed_demo("--users", "12", "--pins", "320", "--images", "6")  # tops up
     assert Pin.objects.count() == 320
-    assert User.objects.count() == 12
+    assert demo.demo_users().count() == 12
 
 
 def assert_conversations_consistent() -> None:
@@ -180,7 +193,7 @@ def assert_conversations_consistent() -> None:
 def test_default_run_starts_conversations_with_unread_messages_for_demo1(client_for):
     seed_demo()
 
-    people = {user.username: user for user in User.objects.all()}
+    people = {user.username: user for user in demo.demo_users()}
     assert Conversation.objects.count() == demo.SHOWCASE_CONVERSATIONS == 3
     assert Message.objects.count() == demo.SHOWCASE_MESSAGES
     # Sent through the services, each with its idempotency key.

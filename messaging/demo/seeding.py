@@ -132,6 +132,9 @@ def seed(
     )
 
 
+MODERATOR_USERNAME = "moderator"
+
+
 def demo_users():
     return User.objects.filter(username__regex=USERNAME_PATTERN)
 
@@ -234,6 +237,7 @@ class _Seeder:
         big_conversation_messages: int,
     ) -> SeedResult:
         people = self._ensure_users(max(users, SHOWCASE_USERS))
+        self._ensure_moderator()
         showcase_boards = self._ensure_showcase_social(people)
         self._ensure_generated_boards(people, boards_per_user)
         if len(people) > SHOWCASE_USERS:
@@ -264,6 +268,25 @@ class _Seeder:
         return self.result
 
     # --- People -------------------------------------------------------------------------------
+
+    def _ensure_moderator(self) -> None:
+        """`moderator`: a staff account for trying the admin (/admin/) on demo data, with a
+        verified email because the admin's login is the site's login. Not a demo user: it pins
+        and messages nothing."""
+        moderator, created = User.objects.get_or_create(
+            username=MODERATOR_USERNAME,
+            defaults={
+                "email": f"{MODERATOR_USERNAME}@example.com",
+                "display_name": "Moderator",
+                "is_staff": True,
+                "is_superuser": True,
+                "password": make_password(settings.DEMO_PASSWORD),
+            },
+        )
+        if created:
+            EmailAddress.objects.create(
+                user=moderator, email=moderator.email, verified=True, primary=True
+            )
 
     def _ensure_users(self, count: int) -> dict[str, User]:
         """demo1 … demo<count>, each with a verified email so they can log in."""

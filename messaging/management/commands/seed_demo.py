@@ -148,6 +148,10 @@ class Command(BaseCommand):
                 f"Demo users demo1 … {last} ready. Password: {settings.DEMO_PASSWORD}"
             )
         )
+        self.stdout.write(
+            f"Staff account for /admin/: {demo.seeding.MODERATOR_USERNAME}"
+            " (same password; demo data only)."
+        )
 
     @staticmethod
     def _check(*, users: int, boards_per_user: int, pins: int, images: int | None) -> None:
