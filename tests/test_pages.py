@@ -60,7 +60,7 @@ def test_seed_demo_creates_verified_demo_users_once(client, capsys):
     call_command("seed_demo")
     call_command("seed_demo")
     assert list(User.objects.order_by("username").values_list("username", flat=True)) == [
-        "demo1", "demo2", "demo3", "demo4", "demo5",
+        "demo1", "demo2", "demo3", "demo4", "demo5", "moderator",
     ]  # fmt: skip
     assert "Password: pinboard-demo" in capsys.readouterr().out
     response = client.post(
