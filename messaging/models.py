@@ -52,6 +52,12 @@ class ConversationQuerySet(models.QuerySet):
         )
         return self.filter(Exists(member))
 
+    def for_sender(self, user):
+        """`for_member`, each with `hidden` (a block hides it from the person): where a send or
+        reply must be refused with "You can't message …" rather than a 404 that explains
+        nothing (the composer, the inbox's quick reply)."""
+        return self.for_member(user).annotate(hidden=hidden_by_block(user))
+
     def for_participant(self, user):
         """Conversations the person may open: those they are in now (not left, not declined),
         except one-to-one conversations hidden by a block either way (`hidden_by_block`)."""

@@ -44,10 +44,6 @@ class Target:
             return self.obj.sender_id
         return self.obj.pk
 
-    @property
-    def noun(self) -> str:
-        return self.kind
-
     def filter(self) -> Q:
         """Reports about this same thing."""
         return Q(**{self.kind: self.obj})
@@ -85,7 +81,7 @@ def refusal(*, reporter: User, target: Target) -> str:
     if target.author_id == reporter.pk:
         if target.kind == "profile":
             return "You can't report yourself."
-        return f"This is your own {target.noun}, so you can't report it."
+        return f"This is your own {target.kind}, so you can't report it."
     return ""
 
 
@@ -140,7 +136,7 @@ def report_create(
     # the other, and the second sees the first (no unique constraint can say "while open").
     User.objects.select_for_update().filter(pk=reporter.pk).exists()
     if already_reported(reporter=reporter, target=target):
-        raise ValidationError(ALREADY_REPORTED.format(noun=target.noun), code="duplicate")
+        raise ValidationError(ALREADY_REPORTED.format(noun=target.kind), code="duplicate")
     return Report.objects.create(reporter=reporter, reason=reason, details=details, **named)
 
 

@@ -20,7 +20,7 @@ from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
 from messaging import services
 from messaging.display import prepare_messages
 from messaging.forms import AddPeopleForm, MessageEditForm, MessageForm, RenameConversationForm
-from messaging.models import Conversation, Message, Participant, hidden_by_block
+from messaging.models import Conversation, Message, Participant
 from pinboard.pagination import parse_cursor
 
 PAGE_SIZE = 50
@@ -35,12 +35,7 @@ def _conversation_or_404(request, pk: int) -> Conversation:
 
 
 def _member_conversation_or_404(request, pk: int) -> Conversation:
-    """A conversation the person is in, even one a block has hidden (`hidden` is set): a send
-    into it is refused with "You can't message …" instead of a 404 that explains nothing."""
-    member = Conversation.objects.for_member(request.user).annotate(
-        hidden=hidden_by_block(request.user)
-    )
-    return get_object_or_404(member, pk=pk)
+    return get_object_or_404(Conversation.objects.for_sender(request.user), pk=pk)
 
 
 def _own_message_or_404(request, pk: int, message_pk: int) -> Message:

@@ -13,7 +13,7 @@ from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
 from messaging import services
 from messaging.forms import QuickReplyForm
 from messaging.inbox import Cursor, inbox_page, inbox_row, request_count
-from messaging.models import Conversation, hidden_by_block
+from messaging.models import Conversation
 
 
 @login_required
@@ -83,13 +83,7 @@ def quick_reply(request, pk: int):
 
 
 def _reply_target_or_404(request, pk: int) -> Conversation:
-    """A conversation the person is in, even one a block has hidden (`hidden` is set): a reply
-    into it is refused with "You can't message …" instead of a 404 that explains nothing (as
-    messaging/views/conversation.py does for the composer). Anyone else still gets a 404."""
-    member = Conversation.objects.for_member(request.user).annotate(
-        hidden=hidden_by_block(request.user)
-    )
-    return get_object_or_404(member, pk=pk)
+    return get_object_or_404(Conversation.objects.for_sender(request.user), pk=pk)
 
 
 def _refused_hidden(request, form: QuickReplyForm):

@@ -75,7 +75,7 @@ def _stop_reason(request, target: Target) -> str:
     if why := refusal(reporter=request.user, target=target):
         return why
     if already_reported(reporter=request.user, target=target):
-        return ALREADY_REPORTED.format(noun=target.noun)
+        return ALREADY_REPORTED.format(noun=target.kind)
     return ""
 
 
@@ -103,7 +103,7 @@ def report(request, kind: str, key):
         return _render(request, _context(request, target, form, stop=why), status=400)
     if already_reported(reporter=request.user, target=target):
         # Not an error: what they asked for is already done.
-        stop = ALREADY_REPORTED.format(noun=target.noun)
+        stop = ALREADY_REPORTED.format(noun=target.kind)
         return _render(request, _context(request, target, form, stop=stop))
     if not form.is_valid():
         return _render(request, _context(request, target, form), status=400)
