@@ -302,36 +302,30 @@ def pin_save_to_new_board(*, user: User, pin: Pin, board_name: str, is_secret: b
 # read rules in pinboard/models.py check `hidden_at`. Called by the admin and the report queue.
 
 
-def _hidden_value(hidden: bool):
-    return timezone.now() if hidden else None
+def _set_hidden(row: Board | Pin | Comment, hidden: bool):
+    """Set or clear the moderation flag; hiding twice keeps the first time."""
+    if hidden != (row.hidden_at is not None):
+        row.hidden_at = timezone.now() if hidden else None
+        row.save(update_fields=["hidden_at"])
+    return row
 
 
 @transaction.atomic
 def pin_set_hidden(*, pin: Pin, hidden: bool) -> Pin:
-    """Hide a pin from everyone but its owner, or show it again (hiding twice keeps the first
-    time)."""
-    if hidden != (pin.hidden_at is not None):
-        pin.hidden_at = _hidden_value(hidden)
-        pin.save(update_fields=["hidden_at"])
-    return pin
+    """Hide a pin from everyone but its owner, or show it again."""
+    return _set_hidden(pin, hidden)
 
 
 @transaction.atomic
 def board_set_hidden(*, board: Board, hidden: bool) -> Board:
     """Hide a board, and with it every pin on it, from everyone but its owner (and each pin's
     owner). Unhiding the board brings back the pins that were not hidden on their own."""
-    if hidden != (board.hidden_at is not None):
-        board.hidden_at = _hidden_value(hidden)
-        board.save(update_fields=["hidden_at"])
-    return board
+    return _set_hidden(board, hidden)
 
 
 @transaction.atomic
 def comment_set_hidden(*, comment: Comment, hidden: bool) -> Comment:
-    if hidden != (comment.hidden_at is not None):
-        comment.hidden_at = _hidden_value(hidden)
-        comment.save(update_fields=["hidden_at"])
-    return comment
+    return _set_hidden(comment, hidden)
 
 
 @transaction.atomic
