@@ -16,8 +16,9 @@ from django.contrib import messages as flash
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import trigger_client_event
+
+from accounts.redirects import own_site_url
 
 
 @dataclass
@@ -94,9 +95,4 @@ def rate_limited_response(request, exc: RateLimited, *, render_page=None) -> Htt
 
 def _back_url(request) -> str:
     """Where "Go back" leads: the page the form was on, if it is on our own site."""
-    referer = request.headers.get("referer", "")
-    if referer and url_has_allowed_host_and_scheme(
-        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return referer
-    return "/"
+    return own_site_url(request, request.headers.get("referer", ""), "/")

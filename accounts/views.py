@@ -3,13 +3,13 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts.forms import DeleteAccountForm, MessagePrivacyForm, ProfileForm
 from accounts.models import Block, User
 from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
+from accounts.redirects import own_site_url
 from accounts.services import (
     user_block,
     user_delete,
@@ -46,11 +46,7 @@ def _next_or(request, default: str) -> str:
     """Where to go after blocking or unblocking: `next` if it is on our own site (a block made
     from a conversation returns there), else `default`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
+    return own_site_url(request, target, default)
 
 
 def _go(request, url: str):

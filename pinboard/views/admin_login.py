@@ -5,15 +5,13 @@ and the admin's form cannot be used to guess passwords around them."""
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
+
+from accounts.redirects import own_site_url
 
 
 def _next_url(request) -> str:
-    url = request.GET.get(REDIRECT_FIELD_NAME, "")
-    safe = url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return url if safe else reverse("admin:index")
+    return own_site_url(request, request.GET.get(REDIRECT_FIELD_NAME, ""), reverse("admin:index"))
 
 
 def admin_login(request):
