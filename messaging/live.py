@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
-from asgiref.sync import sync_to_async
 from django.db import connections
 from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -267,6 +266,13 @@ def get_hub() -> EventHub:
     return hub
 
 
+async def stop_hubs() -> None:
+    """Close this event loop's LISTEN connection and read pool (server shutdown)."""
+    hub = _hubs.pop(asyncio.get_running_loop(), None)
+    if hub is not None:
+        await hub.stop()
+
+
 async def _query(conn: psycopg.AsyncConnection, sql: str, params: dict) -> list[tuple]:
     async with conn.cursor() as cursor:
         await cursor.execute(sql, params)
@@ -295,6 +301,11 @@ class Stream:
             logger.warning("Live events: could not read events for user %s", self.user_id)
             return []
 
+    async def _ensure_started(self) -> None:
+        if not self._started:
+            self._started = True
+            await self._start()
+
     async def _start(self) -> None:
         """Set the cursor (the tab's Last-Event-ID, or "now") and remember which of the
         person's events just before it the tab already has, so the overlap below never
@@ -315,22 +326,22 @@ class Stream:
         )
         self._known.update(event_id for (event_id,) in rows)
 
-    async def new_events(self) -> list[LiveEvent]:
-        """The person's events the tab hasn't had, oldest first.
+    async def new_event_batches(self) -> AsyncIterator[list[LiveEvent]]:
+        """The person's events the tab hasn't had, oldest first, a batch at a time: a tab
+        catching up on 10,000 missed events gets them page by page, each sent (at the pace the
+        tab reads) before the next is read, never as one giant response held in memory.
 
         Ids are handed out when a transaction inserts, not when it commits, so a concurrent
         write can commit an event *below* the cursor after a higher one was read. Each read
         therefore looks OVERLAP_IDS back and skips the events already sent.
         """
-        if not self._started:
-            self._started = True
-            await self._start()
-        found = []
+        await self._ensure_started()
         after = max(0, self.cursor - OVERLAP_IDS)
         while True:
             rows = await self._read(
                 _EVENTS_SQL, {"user": self.user_id, "after": after, "limit": BATCH}
             )
+            batch = []
             for event_id, kind, conversation_id, message_id, is_request, declined in rows:
                 after = event_id
                 if event_id in self._known:
@@ -342,9 +353,11 @@ class Stream:
                     data["declined"] = True
                 elif is_request:
                     data["request"] = True
-                found.append(LiveEvent(event_id, kind, data))
+                batch.append(LiveEvent(event_id, kind, data))
+            if batch:
+                yield batch
             if len(rows) < BATCH:
-                return found
+                return
 
     def _remember(self, event_id: int) -> None:
         self._known.add(event_id)
@@ -374,21 +387,22 @@ class Stream:
             None, "typing", {"conversation": notice["conversation"], "name": rows[0][0]}
         )
 
-    async def __aiter__(self) -> AsyncIterator[str]:
-        # The view's session and user lookups took a connection from Django's pool (10 per
-        # process), which Django gives back only when the response ends: hours, for a stream.
-        # Give it back now; the stream's own reads go through the hub's pool.
-        await sync_to_async(connections.close_all)()
+    async def chunks(self) -> AsyncIterator[str]:
+        """The stream's text, chunk by chunk: an opening id line, what the tab missed, then
+        events as they come and a heartbeat whenever nothing has been sent for a while. The
+        caller sends each chunk before asking for the next, so a tab that stops reading stops
+        the reading too (see messaging/stream.py)."""
         hub = self.hub = get_hub()
         queue = hub.subscribe(self.user_id)
         try:
-            # Read before the first byte goes out, so "from now" means from when the tab opened.
-            missed = await self.new_events()
-            # The id line (no data) sets the tab's Last-Event-ID at once: a tab that reconnects
-            # before any event arrived still catches up from where it started.
+            # Set the cursor before the first byte goes out, so "from now" means from when the
+            # tab opened. The id line (no data) sets the tab's Last-Event-ID to that starting
+            # point at once: a tab that drops before or during its catch-up reconnects from
+            # there and misses nothing.
+            await self._ensure_started()
             yield f"id: {self.cursor}\nretry: {RETRY_MILLISECONDS}\n\n"
-            for event in missed:
-                yield event.encode()
+            async for batch in self.new_event_batches():
+                yield _encode(batch)
             while True:
                 try:
                     item = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
@@ -400,10 +414,14 @@ class Stream:
                 while not queue.empty():
                     items.append(queue.get_nowait())
                 if any(self._is_news(waiting) for waiting in items):
-                    for event in await self.new_events():
-                        yield event.encode()
+                    async for batch in self.new_event_batches():
+                        yield _encode(batch)
                 for notice in (waiting for waiting in items if isinstance(waiting, dict)):
                     if (typing := await self.typing_notice(notice)) is not None:
                         yield typing.encode()
         finally:
             hub.unsubscribe(self.user_id, queue)
+
+
+def _encode(events: list[LiveEvent]) -> str:
+    return "".join(event.encode() for event in events)

@@ -121,13 +121,13 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Pinboard runs on PostgreSQL only: DATABASE_URL must be postgres://")
-# ASGI processes serve each request on a fresh thread, so per-thread persistent connections
-# would pile up; they use psycopg's pool instead (pinboard/asgi.py turns this on).
-if env_bool("DATABASE_POOL", False):
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "pool": {"min_size": 1, "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10), "timeout": 10}
-    }
+# Fail fast when PostgreSQL can't be reached: the request answers 503 (pinboard/views/errors.py)
+# within seconds instead of hanging a page thread. No connection pool: pages always run under a
+# WSGI handler (gunicorn, or threads inside the ASGI server, pinboard/asgi.py), where each thread
+# keeps its own persistent connection; the event stream reads through its own async pool.
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+    "DATABASE_CONNECT_TIMEOUT", 3
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -7,6 +7,9 @@ from django.views.static import serve
 
 from pinboard.views import admin_login, boards, feed, pin_editor, pins, profiles, search
 
+# A database that can't be reached answers 503 "busy, try again" rather than 500.
+handler500 = "pinboard.views.errors.server_error"
+
 urlpatterns = [
     path("", feed.home, name="home"),
     path("accounts/", include("allauth.urls")),

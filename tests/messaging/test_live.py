@@ -9,13 +9,15 @@ from datetime import timedelta
 import pytest
 import pytest_asyncio
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connection, connections, transaction
-from django.test import AsyncClient, Client
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from messaging import live
+from messaging import stream as stream_app
 from messaging.models import Event
 from messaging.services import conversation_leave, conversation_send, message_edit, message_send
 from messaging.services import publish_typing as service_publish_typing
@@ -46,26 +48,43 @@ async def hub():
 
 
 class OpenStream:
-    """A tab's EventSource, read chunk by chunk."""
+    """A tab's EventSource on the event stream's ASGI app (messaging/stream.py), in process:
+    the test plays the server's part, handing the app its request and reading what it sends."""
 
-    def __init__(self, response):
-        assert response.status_code == 200, response.status_code
-        assert response["Content-Type"] == "text/event-stream"
-        self.chunks = aiter(response.streaming_content)
+    def __init__(self, scope: dict):
+        self._sent: asyncio.Queue = asyncio.Queue()
+        self._gone = asyncio.Event()
+        self._request_read = False
+        self._events: list[dict] = []
+        self.task = asyncio.ensure_future(stream_app.application(scope, self._receive, self._send))
+
+    async def _receive(self) -> dict:
+        if not self._request_read:
+            self._request_read = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await self._gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def _send(self, message: dict) -> None:
+        await self._sent.put(message)
+
+    async def response_start(self) -> dict:
+        return await asyncio.wait_for(self._sent.get(), 5)
 
     async def next_chunk(self, timeout: float = 5) -> str:
-        chunk = await asyncio.wait_for(anext(self.chunks), timeout)
-        return chunk.decode() if isinstance(chunk, bytes) else chunk
+        message = await asyncio.wait_for(self._sent.get(), timeout)
+        return message["body"].decode()
 
     async def next_event(self, timeout: float = 5) -> dict:
-        """The next real event (keep-alives skipped), parsed into its fields."""
+        """The next real event (keep-alives skipped), parsed into its fields. A chunk may carry
+        several events (a catch-up batch), as an EventSource would split them."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while True:
+        while not self._events:
             chunk = await self.next_chunk(deadline - asyncio.get_running_loop().time())
-            if "event: " not in chunk:  # keep-alives, the opening id/retry line
-                continue
-            fields = dict(line.split(": ", 1) for line in chunk.strip().splitlines())
-            return fields
+            for block in chunk.split("\n\n"):
+                if "event: " in block:  # not keep-alives, nor the opening id/retry line
+                    self._events.append(dict(line.split(": ", 1) for line in block.splitlines()))
+        return self._events.pop(0)
 
     async def assert_quiet(self, seconds: float = 1.0) -> None:
         """Nothing but keep-alives for a while."""
@@ -78,13 +97,38 @@ class OpenStream:
             assert "event: " not in chunk, f"unexpected event: {chunk!r}"
 
     async def close(self) -> None:
-        await self.chunks.aclose()
+        """The tab goes away: the app must notice and end."""
+        self._gone.set()
+        await asyncio.wait_for(self.task, 5)
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def stream_scope(*, cookie: str = "", query: str = "", headers: dict | None = None) -> dict:
+    raw_headers = [(b"host", b"127.0.0.1:8000")]
+    if cookie:
+        raw_headers.append((b"cookie", cookie.encode()))
+    for name, value in (headers or {}).items():
+        raw_headers.append((name.lower().encode(), value.encode()))
+    return {
+        "type": "http",
+        "method": "GET",
+        "path": "/messages/events/",
+        "query_string": query.lstrip("?").encode(),
+        "headers": raw_headers,
+    }
 
 
 async def open_stream(user, query: str = "", **headers) -> OpenStream:
-    client = AsyncClient()
-    await client.aforce_login(user)
-    stream = OpenStream(await client.get(f"/messages/events/{query}", headers=headers))
+    cookie = await sync_to_async(session_cookie)(user)
+    stream = OpenStream(stream_scope(cookie=cookie, query=query, headers=headers))
+    start = await stream.response_start()
+    assert start["status"] == 200, start["status"]
+    assert (b"content-type", b"text/event-stream; charset=utf-8") in start["headers"]
     assert "retry: " in await stream.next_chunk()
     return stream
 
@@ -275,8 +319,33 @@ async def test_an_event_committed_late_below_the_cursor_is_still_delivered(hub, 
 
 
 async def test_signed_out_tabs_are_told_to_stop():
-    response = await AsyncClient().get("/messages/events/")
-    assert response.status_code == 204
+    stream = OpenStream(stream_scope())
+    assert (await stream.response_start())["status"] == 204
+    await asyncio.wait_for(stream.task, 5)
+
+
+async def test_a_session_whose_password_changed_is_signed_out(hub, people):
+    ada, _, _ = people
+    cookie = await sync_to_async(session_cookie)(ada)
+    ada.set_password("a new secret")
+    await ada.asave()
+    stream = OpenStream(stream_scope(cookie=cookie))
+    assert (await stream.response_start())["status"] == 204
+
+
+@pytest.mark.parametrize("cookie", ["sessionid=abc%00def", "sessionid=" + "x" * 500, "garbage"])
+async def test_a_malformed_session_cookie_is_nobody(hub, cookie):
+    stream = OpenStream(stream_scope(cookie=cookie))
+    assert (await stream.response_start())["status"] == 204
+
+
+async def test_a_host_we_do_not_serve_is_refused(hub, people):
+    ada, _, _ = people
+    cookie = await sync_to_async(session_cookie)(ada)
+    scope = stream_scope(cookie=cookie)
+    scope["headers"][0] = (b"host", b"evil.example.com")
+    stream = OpenStream(scope)
+    assert (await stream.response_start())["status"] == 400
 
 
 # --- A message request answered in another tab ------------------------------------------------
