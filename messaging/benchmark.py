@@ -207,9 +207,14 @@ def find_messages(keys: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
 # --- The server under test ---------------------------------------------------------------------
 
 
-def raise_open_file_limit() -> int:
-    """As many open files as this process may have (the server inherits it)."""
+def raise_open_file_limit(wanted: int = 0) -> int:
+    """As many open files as this process may have (the servers inherit it): the hard limit,
+    raised first to `wanted` where the process is allowed to (root, up to fs.nr_open)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
@@ -462,9 +467,14 @@ class EventStream:
     """An EventSource for one person: parses the stream, remembers the last event id, and
     reconnects after the server's retry delay with Last-Event-ID."""
 
-    def __init__(self, person: Person, port: int, deliveries: dict, clock: Callable) -> None:
+    def __init__(
+        self, person: Person, ports: list[int], deliveries: dict, clock: Callable, first: int = 0
+    ) -> None:
         self.person = person
-        self.port = port
+        # The event servers, tried in turn from `first`: a stream that can't connect or is
+        # dropped goes to the next, as a load balancer routes around a dead backend.
+        self.ports = ports
+        self._port_index = first % len(ports)
         self.deliveries = deliveries  # (user id, message id) -> [arrival times]
         self.clock = clock
         self.last_event_id = ""
@@ -496,8 +506,13 @@ class EventStream:
                 self.is_open = False
                 if not self._stopping:
                     self.dropped += 1
+            self._port_index = (self._port_index + 1) % len(self.ports)
             if not self._stopping:
                 await asyncio.sleep(self.retry)
+
+    @property
+    def port(self) -> int:
+        return self.ports[self._port_index]
 
     def _release_gate(self) -> None:
         if self._gate is not None:
@@ -602,6 +617,7 @@ class Result:
     refused: int
     open_file_limit: int
     restart: str = ""
+    event_servers: int = 1
     echo_lost: int = 0
     failures: dict[str, int] = field(default_factory=dict)
     lost_examples: list[str] = field(default_factory=list)
@@ -632,21 +648,24 @@ class LiveBenchmark:
         self,
         *,
         pairs: list[Pair],
-        server: Server,
+        servers: list[Server],
         pages: Server | None,
         rate: float,
         duration: float,
         restart_at: float | None,
         restart: list[str] | None,
+        kill_at: float | None = None,
         grace: float,
         log: Log,
         open_file_limit: int,
         seed: int = 1,
     ) -> None:
         self.pairs = pairs
-        self.server = server
+        self.servers = servers  # the event servers (uvicorn), streams spread over them
         # Where messages are sent: a separate page server (the production shape), or uvicorn.
-        self.pages = pages or server
+        self.pages = pages or servers[0]
+        self.kill_at = kill_at  # SIGKILL the first event server this long into the sending
+        self.kill_report = ""
         self.rate = rate
         self.duration = duration
         self.restart_at = restart_at
@@ -662,44 +681,50 @@ class LiveBenchmark:
 
     async def run(self) -> Result:
         people = [person for pair in self.pairs for person in pair.people]
+        ports = [server.port for server in self.servers]
         streams = [
-            EventStream(person, self.server.port, self.deliveries, self.clock) for person in people
+            EventStream(person, ports, self.deliveries, self.clock, first=n)
+            for n, person in enumerate(people)
         ]
-        await self.server.wait_ready()
-        if self.pages is not self.server:
-            await self.pages.wait_ready()
-        before = self.server.status()
-        self.log(f"Server ready (pid {self.server.process.pid}, RSS {before['VmRSS']:,} KiB).")
+        for server in {*self.servers, self.pages}:
+            await server.wait_ready()
+        before = self._event_status()
+        pids = ", ".join(str(server.process.pid) for server in self.servers)
+        self.log(f"Event servers ready (pid {pids}, RSS {before['VmRSS']:,} KiB in all).")
 
         gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
         tasks = [asyncio.create_task(stream.run(gate)) for stream in streams]
         try:
             connect_seconds = await self._wait_connected(streams)
             held = sum(stream.is_open for stream in streams)
-            await asyncio.sleep(2)  # let the server settle before reading its memory
-            with_streams = self.server.status()
+            await asyncio.sleep(2)  # let the servers settle before reading their memory
+            with_streams = self._event_status()
             self.log(
                 f"{held:,} of {len(streams):,} streams open after {connect_seconds:.1f}s; "
-                f"server RSS {with_streams['VmRSS']:,} KiB, {with_streams['Threads']} threads."
+                f"event servers' RSS {with_streams['VmRSS']:,} KiB, "
+                f"{with_streams['Threads']} threads."
             )
-            cpu_before, wall_before = self.server.cpu_seconds(), time.monotonic()
+            cpu_before = {server: server.cpu_seconds() for server in self.servers}
+            wall_before = time.monotonic()
             pages_before = self.pages.cpu_seconds()
             client_before, machine_before = time.process_time(), machine_cpu()
             await self._send_all()
             wall = time.monotonic() - wall_before
             machine_after = machine_cpu()
             cpu = {
-                "server": (self.server.cpu_seconds() - cpu_before) / wall,
+                # Event servers still running at the end (a killed one took its figures along).
+                "server": sum(server.cpu_seconds() - cpu_before[server] for server in self._alive())
+                / wall,
                 "pages": (self.pages.cpu_seconds() - pages_before) / wall,
                 "client": (time.process_time() - client_before) / wall,
-                # Busy share of all cores: the server, this client, PostgreSQL, anything else.
+                # Busy share of all cores: the servers, this client, PostgreSQL, anything else.
                 "machine": (machine_after[0] - machine_before[0])
                 / (machine_after[1] - machine_before[1]),
             }
             found = await sync_to_async(find_messages)([send.key for send in self.sends])
             await self._wait_delivered(found)
             held_at_end = sum(stream.is_open for stream in streams)
-            end = self.server.status()
+            end = self._event_status()
         finally:
             for stream in streams:
                 stream.stop()
@@ -715,6 +740,26 @@ class LiveBenchmark:
             status=(before, with_streams, end),
             cpu=cpu,
         )
+
+    def _alive(self) -> list[Server]:
+        return [server for server in self.servers if server.process.poll() is None]
+
+    def _event_status(self) -> dict[str, int]:
+        """Memory and threads of the event servers still running, added up."""
+        total = defaultdict(int)
+        for server in self._alive():
+            for name, value in server.status().items():
+                total[name] += value
+        return total
+
+    async def _kill_event_server(self, start: float) -> None:
+        victim = self.servers[0]
+        victim.process.kill()
+        self.kill_report = (
+            f"event server on port {victim.port} (pid {victim.process.pid}) killed with "
+            f"SIGKILL at t={self.clock() - start:.1f}s; its streams reconnected to the others"
+        )
+        self.log(self.kill_report)
 
     async def _wait_connected(self, streams: list[EventStream]) -> float:
         started = time.monotonic()
@@ -743,6 +788,8 @@ class LiveBenchmark:
             restart_due = self.restart_at is not None and due - start >= self.restart_at
             if restart_task is None and restart_due:
                 restart_task = asyncio.create_task(self._restart_database(start))
+            if self.kill_at is not None and not self.kill_report and due - start >= self.kill_at:
+                await self._kill_event_server(start)
             pair = self.pairs[n % len(self.pairs)]
             sender, recipient = pair.people if self.random.random() < 0.5 else pair.people[::-1]
             send = Send(uuid.uuid4(), pair, sender, recipient, started=self.clock())
@@ -869,7 +916,8 @@ class LiveBenchmark:
             reconnects=sum(max(stream.opened - 1, 0) for stream in streams),
             refused=sum(stream.refused for stream in streams),
             open_file_limit=self.open_file_limit,
-            restart=self.restart_report,
+            restart="; ".join(filter(None, [self.restart_report, self.kill_report])),
+            event_servers=len(self.servers),
             echo_lost=echo_lost,
             failures=dict(failures),
             lost_examples=lost_examples,

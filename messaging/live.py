@@ -53,38 +53,51 @@ _BLOCKED_SQL = """
 # events.active_member_ids), so their other tabs refresh the Requests count. It carries ids only
 # and is let through even when the decline came with a block that hides the conversation;
 # `declined` tells the tab to refresh its counts and nothing else.
+#
+# The next `limit` events are picked first, by the (user, id) index, and only then checked: the
+# planner, asked for "the first 200 visible events", read and checked every event after the
+# cursor (268 ms a batch for a person with 50,000 waiting; a 100,000-event catch-up took minutes).
+# Every candidate comes back, with `visible`, so the caller pages by what was scanned.
 _EVENTS_SQL = (
     """
+    WITH candidate AS MATERIALIZED (
+      SELECT id, user_id, kind, conversation_id, message_id, created_at
+      FROM messaging_event
+      WHERE user_id = %(user)s AND id > %(after)s
+      ORDER BY id
+      LIMIT %(limit)s
+    )
     SELECT e.id, e.kind, e.conversation_id, e.message_id, p.is_request,
-           p.declined_at IS NOT NULL AS declined
-    FROM messaging_event e
-    JOIN messaging_participant p
+           p.declined_at IS NOT NULL AS declined,
+           COALESCE(
+             p.left_at IS NULL
+             AND (p.declined_at IS NULL OR (
+               e.kind = 'conversation.changed' AND e.created_at >= p.declined_at
+             ))
+             AND (p.declined_at IS NOT NULL OR NOT (
+               EXISTS (
+                 SELECT 1 FROM messaging_participant o
+                 WHERE o.conversation_id = e.conversation_id AND o.user_id <> e.user_id
+                   AND o.left_at IS NULL
+                   AND EXISTS ("""
+    + _BLOCKED_SQL
+    + """)
+               )
+               AND NOT EXISTS (
+                 SELECT 1 FROM messaging_participant o
+                 WHERE o.conversation_id = e.conversation_id AND o.user_id <> e.user_id
+                   AND o.left_at IS NULL
+                   AND NOT EXISTS ("""
+    + _BLOCKED_SQL
+    + """)
+               )
+             )),
+             false
+           ) AS visible
+    FROM candidate e
+    LEFT JOIN messaging_participant p
       ON p.conversation_id = e.conversation_id AND p.user_id = e.user_id
-    WHERE e.user_id = %(user)s AND e.id > %(after)s
-      AND p.left_at IS NULL
-      AND (p.declined_at IS NULL OR (
-        e.kind = 'conversation.changed' AND e.created_at >= p.declined_at
-      ))
-      AND (p.declined_at IS NOT NULL OR NOT (
-        EXISTS (
-          SELECT 1 FROM messaging_participant o
-          WHERE o.conversation_id = e.conversation_id AND o.user_id <> e.user_id
-            AND o.left_at IS NULL
-            AND EXISTS ("""
-    + _BLOCKED_SQL
-    + """)
-        )
-        AND NOT EXISTS (
-          SELECT 1 FROM messaging_participant o
-          WHERE o.conversation_id = e.conversation_id AND o.user_id <> e.user_id
-            AND o.left_at IS NULL
-            AND NOT EXISTS ("""
-    + _BLOCKED_SQL
-    + """)
-        )
-      ))
     ORDER BY e.id
-    LIMIT %(limit)s
 """
 )
 _LATEST_SQL = "SELECT COALESCE(MAX(id), 0) FROM messaging_event WHERE user_id = %(user)s"
@@ -342,9 +355,9 @@ class Stream:
                 _EVENTS_SQL, {"user": self.user_id, "after": after, "limit": BATCH}
             )
             batch = []
-            for event_id, kind, conversation_id, message_id, is_request, declined in rows:
+            for event_id, kind, conversation_id, message_id, is_request, declined, visible in rows:
                 after = event_id
-                if event_id in self._known:
+                if not visible or event_id in self._known:
                     continue
                 self._remember(event_id)
                 self.cursor = max(self.cursor, event_id)

@@ -10,7 +10,8 @@ person's events, all with async psycopg on the hub's pool (messaging/live.py): n
 Django connection, nothing a vanished client can leave behind.
 
 Bounded per connection: each chunk is sent before the next is read, and a tab that stops reading
-for SEND_TIMEOUT_SECONDS is dropped (it catches up from its Last-Event-ID when it comes back).
+for settings.LIVE_SEND_TIMEOUT_SECONDS is dropped (it catches up from its Last-Event-ID when it
+comes back).
 """
 
 import asyncio
@@ -33,8 +34,6 @@ from messaging.live import Stream, get_hub
 
 logger = logging.getLogger(__name__)
 
-# A tab that has not taken a chunk for this long is gone or stuck: drop it.
-SEND_TIMEOUT_SECONDS = 30
 # A page older than this starts its stream from now: replaying more would be noise, and the
 # page asks for the newest messages when its stream opens anyway.
 RENDERED_AT_LIMIT = timedelta(minutes=10)
@@ -154,15 +153,15 @@ async def _until_disconnected(receive) -> None:
 
 
 async def _pump(stream: Stream, send) -> None:
-    """Send the stream's chunks, each within SEND_TIMEOUT_SECONDS (the server's flow control
-    makes `send` wait while the tab isn't reading)."""
+    """Send the stream's chunks, each within LIVE_SEND_TIMEOUT_SECONDS (the server's flow
+    control makes `send` wait while the tab isn't reading)."""
     await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
     chunks = stream.chunks()
     try:
         async for chunk in chunks:
             message = {"type": "http.response.body", "body": chunk.encode(), "more_body": True}
             try:
-                await asyncio.wait_for(send(message), SEND_TIMEOUT_SECONDS)
+                await asyncio.wait_for(send(message), settings.LIVE_SEND_TIMEOUT_SECONDS)
             except TimeoutError:
                 logger.info(
                     "Live events: dropped a tab of user %s that stopped reading", stream.user_id

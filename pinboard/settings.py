@@ -191,6 +191,10 @@ RATE_LIMITS = {
 # People in one conversation, the sender included.
 MESSAGING_MAX_PARTICIPANTS = env_int("MESSAGING_MAX_PARTICIPANTS", 10)
 
+# A tab whose event stream has not taken a chunk for this long is dropped (it catches up from its
+# Last-Event-ID when it comes back): a stalled reader holds no more than one chunk in memory.
+LIVE_SEND_TIMEOUT_SECONDS = env_int("LIVE_SEND_TIMEOUT_SECONDS", 30)
+
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "pinboard-demo")
 
 # --- Email ----------

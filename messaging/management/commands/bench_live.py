@@ -53,6 +53,21 @@ class Command(BaseCommand):
             "through gunicorn (2 sync workers on port P+1: the production shape, pages on WSGI).",
         )
         parser.add_argument(
+            "--event-servers",
+            type=int,
+            default=1,
+            metavar="N",
+            help="Event servers (uvicorn processes on ports P … P+N-1, sharing only "
+            "PostgreSQL); streams are spread over them and move to another when theirs fails.",
+        )
+        parser.add_argument(
+            "--kill-event-server-at",
+            type=float,
+            metavar="S",
+            help="SIGKILL the first event server this many seconds after sending starts "
+            "(needs --event-servers 2 or more): its streams reconnect to the others.",
+        )
+        parser.add_argument(
             "--grace",
             type=float,
             default=5.0,
@@ -66,7 +81,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, streams, rate, duration, restart_db_at, restart_command, port, pages,
-               grace, samples, **options) -> None:  # fmt: skip
+               event_servers, kill_event_server_at, grace, samples, **options) -> None:  # fmt: skip
         if not 2 <= streams <= benchmark.LIMITS["streams"]:
             raise CommandError(f"--streams must be 2 to {benchmark.LIMITS['streams']:,}.")
         if streams % 2:
@@ -77,7 +92,16 @@ class Command(BaseCommand):
             raise CommandError("--duration must be above 0 and at most an hour.")
         if restart_db_at is not None and not 0 <= restart_db_at < duration:
             raise CommandError("--restart-db-at must fall within --duration.")
-        ports = [port, port + 1] if pages == "gunicorn" else [port]
+        if not 1 <= event_servers <= 8:
+            raise CommandError("--event-servers must be 1 to 8.")
+        if kill_event_server_at is not None and (
+            event_servers < 2 or not 0 <= kill_event_server_at < duration
+        ):
+            raise CommandError(
+                "--kill-event-server-at needs --event-servers 2 or more and must fall within "
+                "--duration."
+            )
+        ports = list(range(port, port + event_servers + (pages == "gunicorn")))
         if busy := [p for p in ports if not benchmark.port_is_free(p)]:
             raise CommandError(
                 f"Port {busy[0]} is in use on {benchmark.HOST}; pick another --port."
@@ -92,7 +116,7 @@ class Command(BaseCommand):
             except RuntimeError as exc:
                 raise CommandError(str(exc)) from exc
 
-        limit = benchmark.raise_open_file_limit()
+        limit = benchmark.raise_open_file_limit(streams * 2 + 1_000)
         if limit < streams + 200:
             raise CommandError(
                 f"This process may open only {limit:,} files; {streams:,} streams need more "
@@ -111,7 +135,11 @@ class Command(BaseCommand):
             benchmark.Server(
                 kind=kind, port=p, log=self.log, secret_key=secret_key, workdir=workdir
             )
-            for kind, p in zip(["uvicorn", pages], ports, strict=False)
+            for kind, p in zip(
+                ["uvicorn"] * event_servers + ["gunicorn"] * (pages == "gunicorn"),
+                ports,
+                strict=True,
+            )
         ]
         try:
             benchmark.Server.collect_static(secret_key=secret_key, workdir=workdir)
@@ -119,8 +147,9 @@ class Command(BaseCommand):
                 server.start()
             run = benchmark.LiveBenchmark(
                 pairs=pairs,
-                server=servers[0],
+                servers=servers[:event_servers],
                 pages=servers[-1],
+                kill_at=kill_event_server_at,
                 rate=rate,
                 duration=duration,
                 restart_at=restart_db_at,
@@ -161,7 +190,8 @@ class Command(BaseCommand):
         write(
             f"{os.cpu_count()} CPUs, Python {platform.python_version()}, Django "
             f"{django.get_version()}, PostgreSQL {postgres} at {benchmark.database_label()}; "
-            f"one uvicorn process (DEBUG off), client in this process; open-file limit "
+            f"{r.event_servers} uvicorn event server(s) (DEBUG off), client in this process; "
+            f"open-file limit "
             f"{r.open_file_limit:,}."
         )
         write("")
