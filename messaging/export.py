@@ -312,8 +312,7 @@ def _participations(user: User):
     return (
         Participant.objects.filter(user=user, declined_at__isnull=True)
         .filter(
-            Q(conversation__in=Conversation.objects.for_participant(user))
-            | Q(left_at__isnull=False)
+            Q(conversation__in=Conversation.objects.readable_by(user)) | Q(left_at__isnull=False)
         )
         .select_related("conversation")
         .prefetch_related(

@@ -20,10 +20,15 @@ from datetime import datetime
 
 import psycopg
 from django.db import connections
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, NullIf
 from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from accounts.models import Block, User
+from messaging.compiled import CompiledQuery
 from messaging.events import CHANNEL
+from messaging.models import Conversation, Event, Participant
 
 logger = logging.getLogger(__name__)
 
@@ -38,68 +43,60 @@ OVERLAP_IDS = 1000
 READ_POOL_SIZE = 4
 WAKE = object()  # "you may have new events in the database"
 
-# A block either way between the event's person (e) and another participant (o).
-_BLOCKED_SQL = """
-    SELECT 1 FROM accounts_block b
-    WHERE (b.blocker_id = e.user_id AND b.blocked_id = o.user_id)
-       OR (b.blocker_id = o.user_id AND b.blocked_id = e.user_id)
-"""
 
-# The person must still see the conversation: in it, not declined, and not a conversation hidden
-# by a block (everyone else in it blocked either way: messaging.models.hidden_by_block).
-# `is_request` tells the tab to update its Requests count rather than the unread badge.
-# One exception: the "conversation.changed" that declining publishes to the decliner's own tabs
-# (recorded at or after `declined_at`; nobody else's change reaches a declined person, see
-# events.active_member_ids), so their other tabs refresh the Requests count. It carries ids only
-# and is let through even when the decline came with a block that hides the conversation;
-# `declined` tells the tab to refresh its counts and nothing else.
-#
-# The next `limit` events are picked first, by the (user, id) index, and only then checked: the
-# planner, asked for "the first 200 visible events", read and checked every event after the
-# cursor (268 ms a batch for a person with 50,000 waiting; a 100,000-event catch-up took minutes).
-# Every candidate comes back, with `visible`, so the caller pages by what was scanned.
-_EVENTS_SQL = (
+def _events_query(*, user, after):
+    """The person's next BATCH events after the cursor, each with whether they may see it now
+    (the conversation rule, ConversationQuerySet.readable_by: in it, not declined, not hidden by
+    a block), `is_request` (the tab updates its Requests count rather than the unread badge) and
+    `declined`.
+
+    One exception to the rule: the "conversation.changed" that declining publishes to the
+    decliner's own tabs (recorded at or after `declined_at`; nobody else's change reaches a
+    declined person, see events.active_member_ids), so their other tabs refresh the Requests
+    count. It carries ids only and is let through even when the decline came with a block that
+    hides the conversation; `declined` tells the tab to refresh its counts and nothing else.
+
+    The next events are picked first, by the (user, id) index, and only then checked: asked for
+    "the first 200 visible events", the planner read and checked every event after the cursor
+    (268 ms a batch for a person with 50,000 waiting). Every candidate comes back, with
+    `visible`, so the caller pages by what was scanned.
     """
-    WITH candidate AS MATERIALIZED (
-      SELECT id, user_id, kind, conversation_id, message_id, created_at
-      FROM messaging_event
-      WHERE user_id = %(user)s AND id > %(after)s
-      ORDER BY id
-      LIMIT %(limit)s
+    person = User(pk=user)
+    next_ids = Event.objects.filter(user_id=user, id__gt=after).order_by("id").values("id")
+    theirs = Participant.objects.filter(conversation=OuterRef("conversation_id"), user_id=user)
+    readable = Conversation.objects.readable_by(person).filter(pk=OuterRef("conversation_id"))
+    decline_notice = theirs.filter(
+        left_at__isnull=True, declined_at__isnull=False, declined_at__lte=OuterRef("created_at")
     )
-    SELECT e.id, e.kind, e.conversation_id, e.message_id, p.is_request,
-           p.declined_at IS NOT NULL AS declined,
-           COALESCE(
-             p.left_at IS NULL
-             AND (p.declined_at IS NULL OR (
-               e.kind = 'conversation.changed' AND e.created_at >= p.declined_at
-             ))
-             AND (p.declined_at IS NOT NULL OR NOT (
-               EXISTS (
-                 SELECT 1 FROM messaging_participant o
-                 WHERE o.conversation_id = e.conversation_id AND o.user_id <> e.user_id
-                   AND o.left_at IS NULL
-                   AND EXISTS ("""
-    + _BLOCKED_SQL
-    + """)
-               )
-               AND NOT EXISTS (
-                 SELECT 1 FROM messaging_participant o
-                 WHERE o.conversation_id = e.conversation_id AND o.user_id <> e.user_id
-                   AND o.left_at IS NULL
-                   AND NOT EXISTS ("""
-    + _BLOCKED_SQL
-    + """)
-               )
-             )),
-             false
-           ) AS visible
-    FROM candidate e
-    LEFT JOIN messaging_participant p
-      ON p.conversation_id = e.conversation_id AND p.user_id = e.user_id
-    ORDER BY e.id
-"""
-)
+    visible = Exists(readable) | (Q(kind=Event.Kind.CONVERSATION_CHANGED) & Exists(decline_notice))
+    return (
+        Event.objects.filter(pk__in=next_ids[:BATCH])
+        .annotate(
+            is_request=Subquery(theirs.values("is_request")[:1]),
+            declined=Exists(theirs.filter(declined_at__isnull=False)),
+            visible=Case(When(visible, then=True), default=False),
+        )
+        .order_by("id")
+        .values_list(
+            "id", "kind", "conversation_id", "message_id", "is_request", "declined", "visible"
+        )
+    )
+
+
+def _typist_query(*, typist, viewer, conversation):
+    """The typist's name, if the viewer may read the conversation and no block stands between
+    the two (their messages would be collapsed for each other: no typing notice either)."""
+    readable = Conversation.objects.readable_by(User(pk=viewer)).filter(pk=conversation)
+    return (
+        User.objects.filter(pk=typist)
+        .filter(Exists(readable))
+        .exclude(Exists(Block.objects.between(viewer, typist)))
+        .values_list(Coalesce(NullIf("display_name", Value("")), "username"))
+    )
+
+
+EVENTS = CompiledQuery(_events_query, "user", "after")
+TYPIST = CompiledQuery(_typist_query, "typist", "viewer", "conversation")
 _LATEST_SQL = "SELECT COALESCE(MAX(id), 0) FROM messaging_event WHERE user_id = %(user)s"
 _LATEST_BEFORE_SQL = """
     SELECT COALESCE(MAX(id), 0) FROM messaging_event
@@ -112,16 +109,6 @@ _KNOWN_SQL = """
 _NEWEST_SQL = """
     SELECT u.id, (SELECT MAX(e.id) FROM messaging_event e WHERE e.user_id = u.id)
     FROM unnest(%(users)s::bigint[]) AS u(id)
-"""
-_TYPIST_SQL = """
-    SELECT COALESCE(NULLIF(u.display_name, ''), u.username)
-    FROM accounts_user u
-    WHERE u.id = %(typist)s
-      AND EXISTS (
-        SELECT 1 FROM messaging_participant p
-        WHERE p.conversation_id = %(conversation)s AND p.user_id = %(viewer)s
-          AND p.left_at IS NULL
-      )
 """
 
 
@@ -157,7 +144,7 @@ class EventHub:
         self.listening = asyncio.Event()
         self.listener_pid: int | None = None
 
-    async def read(self, sql: str, params: dict) -> list[tuple]:
+    async def read(self, sql: str, params: dict | list) -> list[tuple]:
         """Run a read for a stream on the shared pool (opened on first use)."""
         if self._pool is None:
             self._pool = AsyncConnectionPool(
@@ -286,7 +273,7 @@ async def stop_hubs() -> None:
         await hub.stop()
 
 
-async def _query(conn: psycopg.AsyncConnection, sql: str, params: dict) -> list[tuple]:
+async def _query(conn: psycopg.AsyncConnection, sql: str, params: dict | list) -> list[tuple]:
     async with conn.cursor() as cursor:
         await cursor.execute(sql, params)
         return await cursor.fetchall()
@@ -305,7 +292,7 @@ class Stream:
         self._started = False
         self._known: set[int] = set()
 
-    async def _read(self, sql: str, params: dict) -> list[tuple]:
+    async def _read(self, sql: str, params: dict | list) -> list[tuple]:
         try:
             return await self.hub.read(sql, params)
         except (psycopg.OperationalError, PoolTimeout):
@@ -351,9 +338,7 @@ class Stream:
         await self._ensure_started()
         after = max(0, self.cursor - OVERLAP_IDS)
         while True:
-            rows = await self._read(
-                _EVENTS_SQL, {"user": self.user_id, "after": after, "limit": BATCH}
-            )
+            rows = await self._read(*EVENTS.bind(user=self.user_id, after=after))
             batch = []
             for event_id, kind, conversation_id, message_id, is_request, declined, visible in rows:
                 after = event_id
@@ -386,13 +371,12 @@ class Stream:
         return isinstance(item, int) and (self.cursor is None or item > self.cursor)
 
     async def typing_notice(self, notice: dict) -> LiveEvent | None:
+        try:
+            typist, conversation = int(notice["user"]), int(notice["conversation"])
+        except (KeyError, TypeError, ValueError):
+            return None
         rows = await self._read(
-            _TYPIST_SQL,
-            {
-                "typist": notice.get("user"),
-                "conversation": notice.get("conversation"),
-                "viewer": self.user_id,
-            },
+            *TYPIST.bind(typist=typist, viewer=self.user_id, conversation=conversation)
         )
         if not rows:
             return None

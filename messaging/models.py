@@ -6,6 +6,7 @@ board or profile in a message is a reference, re-checked for every viewer at eve
 """
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
@@ -13,6 +14,7 @@ from accounts.models import Block
 from pinboard.models import Board, Comment, Pin
 
 MAX_TEXT_LENGTH = 2000
+REQUEST_PENDING = "Accept this message request first."
 
 
 def hidden_by_block(user, conversation=None):
@@ -40,30 +42,24 @@ def hidden_by_block(user, conversation=None):
 
 
 class ConversationQuerySet(models.QuerySet):
-    def for_member(self, user):
-        """Conversations the person is in now, blocks aside: only for writes that must answer
-        "you can't message them" rather than 404 (messaging/views/conversation.py)."""
+    def readable_by(self, user, *, hidden_too: bool = False):
+        """The one access rule for conversations (DESIGN.md §3.1): those `user` is in now (not
+        left, not a declined request), except those a block hides (`hidden_by_block`). Every
+        read of a conversation or its messages goes through it: pages and fragments, the inbox
+        and its badge, search, the export, and the event stream and typing notices (whose SQL
+        is compiled from it: messaging/live.py).
+
+        `hidden_too` keeps the hidden ones, each flagged `hidden`, for the writes that must
+        answer "You can't message …" rather than a 404 that explains nothing (the composer, the
+        inbox's quick reply)."""
         if user is None or not user.is_authenticated:
             return self.none()
-        # EXISTS rather than a join: no duplicate rows, so callers never need DISTINCT. A
-        # declined request is gone for the person who declined it (the others still list them).
-        member = Participant.objects.filter(
-            conversation=OuterRef("pk"), user=user, left_at__isnull=True, declined_at__isnull=True
-        )
-        return self.filter(Exists(member))
-
-    def for_sender(self, user):
-        """`for_member`, each with `hidden` (a block hides it from the person): where a send or
-        reply must be refused with "You can't message …" rather than a 404 that explains
-        nothing (the composer, the inbox's quick reply)."""
-        return self.for_member(user).annotate(hidden=hidden_by_block(user))
-
-    def for_participant(self, user):
-        """Conversations the person may open: those they are in now (not left, not declined),
-        except one-to-one conversations hidden by a block either way (`hidden_by_block`)."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.for_member(user).exclude(hidden_by_block(user))
+        # EXISTS rather than a join: no duplicate rows, so callers never need DISTINCT.
+        member = Participant.objects.current().filter(conversation=OuterRef("pk"), user=user)
+        mine = self.filter(Exists(member))
+        if hidden_too:
+            return mine.annotate(hidden=hidden_by_block(user))
+        return mine.exclude(hidden_by_block(user))
 
 
 class Conversation(models.Model):
@@ -97,6 +93,17 @@ class ParticipantQuerySet(models.QuerySet):
     def current(self):
         """Those who still see the conversation: in it, and not having declined it."""
         return self.filter(left_at__isnull=True, declined_at__isnull=True)
+
+    def participation(self, *, conversation, user, allow_request: bool = False) -> "Participant":
+        """The person's row in a conversation they are in now, for a write (services): anyone
+        else may not. A message request not yet accepted lets them only read it (and edit or
+        delete what they wrote, were they in it before)."""
+        participant = self.current().filter(conversation=conversation, user=user).first()
+        if participant is None:
+            raise PermissionDenied("Only the people in a conversation can do that.")
+        if participant.is_request and not allow_request:
+            raise PermissionDenied(REQUEST_PENDING)
+        return participant
 
 
 class Participant(models.Model):
@@ -152,8 +159,9 @@ class Participant(models.Model):
 
 
 class MessageQuerySet(models.QuerySet):
-    def for_participant(self, user):
-        return self.filter(conversation__in=Conversation.objects.for_participant(user))
+    def readable_by(self, user):
+        """Messages of the conversations `user` may read (ConversationQuerySet.readable_by)."""
+        return self.filter(conversation__in=Conversation.objects.readable_by(user))
 
     def with_block_flag(self, viewer):
         """`from_blocked`: the viewer blocked the sender, so the message is shown collapsed to

@@ -1,7 +1,7 @@
 """Reports: every write to `Report`, and the read rules that say what a person may report.
 
 A person reports only what they can see: a pin or comment through pinboard's read rules, a
-message through `Message.objects.for_participant`, a profile of an active person. Anything else
+message through `Message.objects.readable_by`, a profile of an active person. Anything else
 is a 404 in the views, exactly like a missing id (DESIGN.md §3.1).
 
 Staff resolve reports from the admin queue (messaging/admin_reports.py) through the functions at
@@ -58,7 +58,7 @@ def reportable(kind: str, user: User) -> QuerySet:
     if kind == "message":
         # A deleted message has nothing left to report (its text and card are gone).
         return (
-            Message.objects.for_participant(user)
+            Message.objects.readable_by(user)
             .filter(deleted_at__isnull=True)
             .select_related("sender")
         )

@@ -253,24 +253,6 @@ def conversation_send(
     )
 
 
-REQUEST_PENDING = "Accept this message request first."
-
-
-def _active_participant(
-    conversation: Conversation, user: User, *, allow_request: bool = False
-) -> Participant:
-    """The person's row in a conversation they are in now. A message request not yet accepted
-    lets them only read it (and edit or delete what they wrote, were they in it before)."""
-    participant = Participant.objects.filter(
-        conversation=conversation, user=user, left_at__isnull=True, declined_at__isnull=True
-    ).first()
-    if participant is None:
-        raise PermissionDenied("Only the people in a conversation can do that.")
-    if participant.is_request and not allow_request:
-        raise PermissionDenied(REQUEST_PENDING)
-    return participant
-
-
 @_idempotent
 def message_send(
     *,
@@ -282,7 +264,7 @@ def message_send(
     idempotency_key: uuid.UUID | None = None,
 ) -> Message:
     """Post into a conversation the sender is in (text, a card, or a reply to a card)."""
-    _active_participant(conversation, sender)
+    Participant.objects.participation(conversation=conversation, user=sender)
     if reply_to is not None and reply_to.conversation_id != conversation.pk:
         raise PermissionDenied("You can only reply to a message in this conversation.")
     text = _check_text(text, attachment)
@@ -313,7 +295,7 @@ def conversation_add_people(
     """Add people (they see the whole history). Never beyond the cap, even under concurrent
     adds: the conversation row is locked while counting."""
     Conversation.objects.select_for_update().get(pk=conversation.pk)
-    _active_participant(conversation, by)
+    Participant.objects.participation(conversation=conversation, user=by)
     members = Participant.objects.filter(conversation=conversation)
     current = set(members.filter(left_at__isnull=True).values_list("user_id", flat=True))
     # The same person listed twice is added once.
@@ -358,7 +340,7 @@ def _announce_change(conversation: Conversation, *, only: list[int] | None = Non
 
 @transaction.atomic
 def conversation_rename(*, conversation: Conversation, by: User, name: str) -> Conversation:
-    _active_participant(conversation, by)
+    Participant.objects.participation(conversation=conversation, user=by)
     name = name.strip()
     if len(name) > 80:
         raise ValidationError("Names can be up to 80 characters.", code="too_long")
@@ -370,7 +352,9 @@ def conversation_rename(*, conversation: Conversation, by: User, name: str) -> C
 
 @transaction.atomic
 def conversation_leave(*, conversation: Conversation, user: User) -> None:
-    participant = _active_participant(conversation, user, allow_request=True)
+    participant = Participant.objects.participation(
+        conversation=conversation, user=user, allow_request=True
+    )
     participant.left_at = timezone.now()
     participant.unread_count = 0
     participant.save(update_fields=["left_at", "unread_count"])
@@ -379,7 +363,7 @@ def conversation_leave(*, conversation: Conversation, user: User) -> None:
 
 @transaction.atomic
 def conversation_mute(*, conversation: Conversation, user: User, muted: bool) -> None:
-    participant = _active_participant(conversation, user)
+    participant = Participant.objects.participation(conversation=conversation, user=user)
     participant.muted = muted
     participant.save(update_fields=["muted"])
     _announce_change(conversation, only=[user.pk])
@@ -420,7 +404,9 @@ def message_can_be_edited(message: Message, user: User) -> bool:
 
 @transaction.atomic
 def message_edit(*, message: Message, editor: User, text: str) -> Message:
-    _active_participant(message.conversation, editor, allow_request=True)
+    Participant.objects.participation(
+        conversation=message.conversation, user=editor, allow_request=True
+    )
     if message.sender_id != editor.pk:
         raise PermissionDenied("You can only edit your own messages.")
     if not message_can_be_edited(message, editor):
@@ -437,7 +423,9 @@ def message_edit(*, message: Message, editor: User, text: str) -> Message:
 @transaction.atomic
 def message_delete(*, message: Message, user: User) -> Message:
     """Delete your own message: it stays as "message deleted", without its text or card."""
-    _active_participant(message.conversation, user, allow_request=True)
+    Participant.objects.participation(
+        conversation=message.conversation, user=user, allow_request=True
+    )
     if message.sender_id != user.pk:
         raise PermissionDenied("You can only delete your own messages.")
     message.text = ""
@@ -463,7 +451,7 @@ def message_remove(*, message: Message) -> Message:
 @transaction.atomic
 def publish_typing(*, conversation: Conversation, user: User) -> None:
     """Tell the others in the conversation that this person is typing (nothing is stored)."""
-    _active_participant(conversation, user)
+    Participant.objects.participation(conversation=conversation, user=user)
     events.publish_typing(conversation=conversation, user_id=user.pk)
 
 
@@ -473,7 +461,9 @@ def publish_typing(*, conversation: Conversation, user: User) -> None:
 def _pending_request(conversation: Conversation, user: User) -> Participant | None:
     """The person's row if the conversation is a request waiting for them; None if they have
     already accepted it (answering twice is harmless). Declined or not in it: refused."""
-    participant = _active_participant(conversation, user, allow_request=True)
+    participant = Participant.objects.participation(
+        conversation=conversation, user=user, allow_request=True
+    )
     return participant if participant.is_request else None
 
 
@@ -526,7 +516,7 @@ def request_block(*, conversation: Conversation, user: User) -> User | None:
 def conversation_block_person(*, conversation: Conversation, by: User, person: User) -> None:
     """Block someone from a conversation's people list (both must be in it). A one-to-one
     conversation is then hidden from both; in a group, their messages collapse for `by`."""
-    _active_participant(conversation, by, allow_request=True)
+    Participant.objects.participation(conversation=conversation, user=by, allow_request=True)
     if not Participant.objects.active().filter(conversation=conversation, user=person).exists():
         raise PermissionDenied("Only someone in this conversation can be blocked from here.")
     user_block(blocker=by, blocked=person)

@@ -1,7 +1,7 @@
 """A conversation (/messages/<id>/): its messages and cards, the composer, a reply box under
 every card, editing and deleting your own messages, and managing the people in it.
 
-Everything is fetched through `Conversation.objects.for_participant`: former participants and
+Everything is fetched through `Conversation.objects.readable_by`: former participants and
 strangers get 404, like a conversation that does not exist (DESIGN.md §3.1). One view serves a
 page and its htmx fragment (§4); every form works without JavaScript.
 """
@@ -31,18 +31,16 @@ EDIT_WINDOW_EXPIRED = "Messages can be edited for 15 minutes after sending."
 
 
 def _conversation_or_404(request, pk: int) -> Conversation:
-    return get_object_or_404(Conversation.objects.for_participant(request.user), pk=pk)
+    return get_object_or_404(Conversation.objects.readable_by(request.user), pk=pk)
 
 
 def _member_conversation_or_404(request, pk: int) -> Conversation:
-    return get_object_or_404(Conversation.objects.for_sender(request.user), pk=pk)
+    return get_object_or_404(Conversation.objects.readable_by(request.user, hidden_too=True), pk=pk)
 
 
 def _own_message_or_404(request, pk: int, message_pk: int) -> Message:
     """One of your messages in a conversation you are in now; anything else is 404."""
-    mine = Message.objects.for_participant(request.user).filter(
-        conversation_id=pk, sender=request.user
-    )
+    mine = Message.objects.readable_by(request.user).filter(conversation_id=pk, sender=request.user)
     return get_object_or_404(mine.select_related("conversation"), pk=message_pk)
 
 
@@ -161,7 +159,7 @@ def conversation_detail(request, pk: int):
 @login_required
 def message_detail(request, pk: int, message_pk: int):
     """One message as the list shows it (what "Cancel" brings back after an inline edit)."""
-    visible = Message.objects.for_participant(request.user).filter(conversation_id=pk)
+    visible = Message.objects.readable_by(request.user).filter(conversation_id=pk)
     message = get_object_or_404(visible, pk=message_pk)
     if not request.htmx:
         return redirect(_message_url(message))

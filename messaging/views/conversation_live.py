@@ -11,6 +11,6 @@ from messaging.models import Conversation
 @login_required
 def typing(request, pk: int):
     """ "<name> is typing…" for the others in the conversation (the browser throttles these)."""
-    conversation = get_object_or_404(Conversation.objects.for_participant(request.user), pk=pk)
+    conversation = get_object_or_404(Conversation.objects.readable_by(request.user), pk=pk)
     services.publish_typing(conversation=conversation, user=request.user)
     return HttpResponse(status=204)

@@ -83,7 +83,7 @@ def quick_reply(request, pk: int):
 
 
 def _reply_target_or_404(request, pk: int) -> Conversation:
-    return get_object_or_404(Conversation.objects.for_sender(request.user), pk=pk)
+    return get_object_or_404(Conversation.objects.readable_by(request.user, hidden_too=True), pk=pk)
 
 
 def _refused_hidden(request, form: QuickReplyForm):

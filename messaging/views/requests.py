@@ -51,7 +51,7 @@ def request_answer(request, pk: int):
     """Accept, decline or block (the form's button says which). Accept opens the conversation
     as usual; decline and block go back to the Requests tab. Answering a request already
     accepted (a double submit) just opens the conversation."""
-    conversation = get_object_or_404(Conversation.objects.for_participant(request.user), pk=pk)
+    conversation = get_object_or_404(Conversation.objects.readable_by(request.user), pk=pk)
     answer = request.POST.get("answer", "")
     if answer not in ANSWERS:
         raise BadRequest("Choose Accept, Decline or Block.")
@@ -92,7 +92,7 @@ def conversation_block(request, pk: int, username: str):
     """Block someone in the conversation, from its Manage page. They are not told. A one-to-one
     conversation disappears for both, so that goes back to the inbox; a group stays, with their
     messages collapsed for you."""
-    conversation = get_object_or_404(Conversation.objects.for_participant(request.user), pk=pk)
+    conversation = get_object_or_404(Conversation.objects.readable_by(request.user), pk=pk)
     members = User.objects.filter(
         participations__conversation=conversation, participations__left_at__isnull=True
     )
@@ -104,7 +104,7 @@ def conversation_block(request, pk: int, username: str):
     except ValidationError as exc:  # yourself
         flash.error(request, " ".join(exc.messages))
         return redirect("conversation_manage", pk=pk)
-    if Conversation.objects.for_participant(request.user).filter(pk=pk).exists():
+    if Conversation.objects.readable_by(request.user).filter(pk=pk).exists():
         flash.success(
             request, f"You blocked {person.name}. Their messages here are collapsed for you."
         )

@@ -147,7 +147,7 @@ def _recent_conversations(user: User) -> list[Conversation]:
     it, by name), `avatars` and `title` as the inbox shows it."""
     others = Participant.objects.active().exclude(user=user).select_related("user")
     conversations = list(
-        Conversation.objects.for_participant(user)
+        Conversation.objects.readable_by(user)
         .filter(last_message_at__isnull=False)
         # Not requests waiting for this person: those need accepting before a reply.
         .filter(participants__user=user, participants__is_request=False)
@@ -235,7 +235,7 @@ def _send(request, target: Target):
         try:
             if data["conversation"]:
                 conversation = get_object_or_404(
-                    Conversation.objects.for_participant(request.user), pk=data["conversation"]
+                    Conversation.objects.readable_by(request.user), pk=data["conversation"]
                 )
                 message = message_send(
                     sender=request.user,

@@ -193,7 +193,7 @@ def stream_rows(user) -> list[tuple]:
     """What the person's event stream would send (messaging/live.py's read, on this test's
     connection, so it sees this test's rows)."""
     with connection.cursor() as cursor:
-        cursor.execute(live._EVENTS_SQL, {"user": user.pk, "after": 0, "limit": 200})
+        cursor.execute(*live.EVENTS.bind(user=user.pk, after=0))
         return [row for row in cursor.fetchall() if row[-1]]  # the visible ones
 
 

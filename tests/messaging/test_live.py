@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import user_block
 from messaging import live
 from messaging import stream as stream_app
 from messaging.models import Event
@@ -283,6 +284,27 @@ async def test_typing_reaches_the_others_with_the_typists_name(hub, people):
     await chen_stream.assert_quiet(0.6)
     for stream in (ada_stream, bram_stream, chen_stream):
         await stream.close()
+
+
+@pytest.mark.parametrize("who_blocked", ["viewer", "typist"])
+async def test_typing_never_crosses_a_block(hub, people, who_blocked):
+    # In a group, Ada and Bram have a block between them: his messages are collapsed for her,
+    # and she must not hear "Bram is typing…" either (nor he hers); Chen still does.
+    ada, bram, chen = people
+    message = await send(sender=ada, recipients=[bram, chen], text="Plans for Friday?")
+    blocker, blocked = (ada, bram) if who_blocked == "viewer" else (bram, ada)
+    await sync_to_async(user_block)(blocker=blocker, blocked=blocked)
+    ada_stream = await open_stream(ada)
+    chen_stream = await open_stream(chen)
+    await wait_until_listening(hub)
+
+    await sync_to_async(service_publish_typing)(conversation=message.conversation, user=bram)
+
+    event = await chen_stream.next_event()
+    assert event["event"] == "typing"
+    await ada_stream.assert_quiet(0.6)
+    await ada_stream.close()
+    await chen_stream.close()
 
 
 async def test_an_event_committed_late_below_the_cursor_is_still_delivered(hub, people):

@@ -152,16 +152,16 @@ def _expected_pks(world, table, viewer) -> list[int]:
 
 
 @pytest.mark.parametrize(("name", "viewer", "expected"), _cases(CONVERSATION_ACCESS))
-def test_conversation_for_participant_matrix(world, name, viewer, expected):
+def test_conversation_readable_by_matrix(world, name, viewer, expected):
     conversation = getattr(world, name)
-    found = Conversation.objects.for_participant(getattr(world, viewer))
+    found = Conversation.objects.readable_by(getattr(world, viewer))
     assert found.filter(pk=conversation.pk).exists() is expected
 
 
 @pytest.mark.parametrize(("name", "viewer", "expected"), _cases(MESSAGE_ACCESS))
-def test_message_for_participant_matrix(world, name, viewer, expected):
+def test_message_readable_by_matrix(world, name, viewer, expected):
     message = getattr(world, name)
-    found = Message.objects.for_participant(getattr(world, viewer))
+    found = Message.objects.readable_by(getattr(world, viewer))
     assert found.filter(pk=message.pk).exists() is expected
 
 
@@ -169,7 +169,7 @@ def test_message_for_participant_matrix(world, name, viewer, expected):
 def test_each_viewer_gets_exactly_their_conversations_each_listed_once(world, viewer):
     expected = _expected_pks(world, CONVERSATION_ACCESS, viewer)
     found = list(
-        Conversation.objects.for_participant(getattr(world, viewer)).values_list("pk", flat=True)
+        Conversation.objects.readable_by(getattr(world, viewer)).values_list("pk", flat=True)
     )
     assert sorted(found) == expected
 
@@ -177,9 +177,7 @@ def test_each_viewer_gets_exactly_their_conversations_each_listed_once(world, vi
 @pytest.mark.parametrize("viewer", VIEWERS)
 def test_each_viewer_gets_exactly_their_messages_each_listed_once(world, viewer):
     expected = _expected_pks(world, MESSAGE_ACCESS, viewer)
-    found = list(
-        Message.objects.for_participant(getattr(world, viewer)).values_list("pk", flat=True)
-    )
+    found = list(Message.objects.readable_by(getattr(world, viewer)).values_list("pk", flat=True))
     assert sorted(found) == expected
 
 
@@ -198,16 +196,16 @@ def test_each_viewer_finds_requests_in_the_requests_tab_and_the_rest_in_the_inbo
 
 
 def test_nobody_signed_in_as_none_reads_nothing(world):
-    assert not Conversation.objects.for_participant(None).exists()
-    assert not Message.objects.for_participant(None).exists()
+    assert not Conversation.objects.readable_by(None).exists()
+    assert not Message.objects.readable_by(None).exists()
 
 
 def test_former_participant_regains_access_when_added_back(world):
     Participant.objects.filter(conversation=world.group, user=world.dave).update(left_at=None)
 
-    assert Conversation.objects.for_participant(world.dave).filter(pk=world.group.pk).exists()
+    assert Conversation.objects.readable_by(world.dave).filter(pk=world.group.pk).exists()
     # Including the history from before they came back.
-    assert Message.objects.for_participant(world.dave).filter(pk=world.group_first.pk).exists()
+    assert Message.objects.readable_by(world.dave).filter(pk=world.group_first.pk).exists()
 
 
 def test_participant_who_leaves_loses_access_at_once(world):
@@ -215,16 +213,16 @@ def test_participant_who_leaves_loses_access_at_once(world):
         left_at=timezone.now()
     )
 
-    assert not Conversation.objects.for_participant(world.bob).exists()
-    assert not Message.objects.for_participant(world.bob).exists()
+    assert not Conversation.objects.readable_by(world.bob).exists()
+    assert not Message.objects.readable_by(world.bob).exists()
     # The others keep theirs.
-    assert Conversation.objects.for_participant(world.alice).filter(pk=world.group.pk).exists()
+    assert Conversation.objects.readable_by(world.alice).filter(pk=world.group.pk).exists()
 
 
 def test_muted_participant_still_reads_the_conversation(world):
     Participant.objects.filter(conversation=world.group, user=world.bob).update(muted=True)
 
-    assert Conversation.objects.for_participant(world.bob).filter(pk=world.group.pk).exists()
+    assert Conversation.objects.readable_by(world.bob).filter(pk=world.group.pk).exists()
 
 
 def test_active_participants_are_those_who_have_not_left(world):

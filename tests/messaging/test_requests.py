@@ -216,7 +216,7 @@ def test_live_events_of_a_request_say_so_and_stop_once_declined(people):
 
     def stream_rows(user):
         with connection.cursor() as cursor:
-            cursor.execute(live._EVENTS_SQL, {"user": user.pk, "after": 0, "limit": 200})
+            cursor.execute(*live.EVENTS.bind(user=user.pk, after=0))
             return [(row[1], row[2], row[4]) for row in cursor.fetchall() if row[-1]]
 
     assert stream_rows(people.bea) == [("message.new", conversation.pk, True)]

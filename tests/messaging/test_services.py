@@ -595,8 +595,8 @@ def test_added_person_sees_the_history(group, alice, dave):
 
     conversation_add_people(conversation=group, by=alice, people=[dave])
 
-    assert Message.objects.for_participant(dave).filter(pk=old.pk).exists()
-    assert Conversation.objects.for_participant(dave).filter(pk=group.pk).exists()
+    assert Message.objects.readable_by(dave).filter(pk=old.pk).exists()
+    assert Conversation.objects.readable_by(dave).filter(pk=group.pk).exists()
 
 
 def test_person_who_left_can_be_added_back(group, alice, carol):
@@ -811,7 +811,7 @@ def test_leave_sets_left_at_and_zeroes_unread(group, bob):
     left = participant(group, bob)
     assert left.left_at is not None
     assert left.unread_count == 0
-    assert not Conversation.objects.for_participant(bob).filter(pk=group.pk).exists()
+    assert not Conversation.objects.readable_by(bob).filter(pk=group.pk).exists()
 
 
 def test_after_leaving_one_cannot_send(group, bob):
@@ -992,7 +992,7 @@ def test_deleting_the_sender_keeps_their_messages_unsigned(group, alice, bob):
     remaining = Message.objects.filter(pk__in=sent)
     assert remaining.count() == len(sent)
     assert all(message.sender is None for message in remaining)
-    assert Conversation.objects.for_participant(bob).filter(pk=group.pk).exists()
+    assert Conversation.objects.readable_by(bob).filter(pk=group.pk).exists()
 
 
 def test_deleting_a_sent_pin_leaves_a_pin_message_without_its_pin(group, alice):

@@ -182,7 +182,7 @@ class Command(BaseCommand):
             url = html.unescape(match.group(1))
             htmx = {"HX-Request": "true"}
             pages.append(Page("Inbox page 2 (cursor, htmx)", url, signed_in, htmx, INBOX_ROW))
-        mine = Conversation.objects.for_participant(viewer)
+        mine = Conversation.objects.readable_by(viewer)
         conversation = (
             mine.filter(name=demo.BIG_THREAD_NAME).order_by("id").first()
             or mine.annotate(size=Count("messages")).order_by("-size", "-id").first()
