@@ -83,6 +83,11 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return self.name or f"Conversation {self.pk}"
 
+    def is_nameable(self, people_in_it: int) -> bool:
+        """Only groups get a name: three or more people in it now, or one already named (which
+        can then be changed or removed)."""
+        return people_in_it >= 3 or bool(self.name)
+
 
 class ParticipantQuerySet(models.QuerySet):
     def active(self):

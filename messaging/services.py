@@ -341,6 +341,9 @@ def _announce_change(conversation: Conversation, *, only: list[int] | None = Non
 @transaction.atomic
 def conversation_rename(*, conversation: Conversation, by: User, name: str) -> Conversation:
     Participant.objects.participation(conversation=conversation, user=by)
+    people_in_it = Participant.objects.active().filter(conversation=conversation).count()
+    if not conversation.is_nameable(people_in_it):
+        raise ValidationError("Only group conversations can be named.", code="not_a_group")
     name = name.strip()
     if len(name) > 80:
         raise ValidationError("Names can be up to 80 characters.", code="too_long")

@@ -317,7 +317,7 @@ def _render_manage(request, conversation, *, add_form=None, rename_form=None, st
         "me": me,
         "title": _title(conversation, others),
         "room": max(0, services.max_participants() - len(participants)),
-        "can_rename": len(participants) >= 3 or bool(conversation.name),
+        "can_rename": conversation.is_nameable(len(participants)),
         "add_form": add_form or AddPeopleForm(),
         "rename_form": rename_form or RenameConversationForm(initial={"name": conversation.name}),
     }

@@ -738,6 +738,17 @@ def test_renaming_a_group_shows_the_new_name(people, chat, client_for):
     assert '<h1 class="conversation__title">Sofa crew</h1>' in html
 
 
+def test_a_direct_post_cannot_name_a_one_to_one_conversation(people, client_for):
+    pair = services.conversation_send(sender=people.cy, recipients=[people.bea], text="Hi")
+    pair = pair.conversation
+    client = client_for(people.cy)
+    response = client.post(reverse("conversation_rename", args=[pair.pk]), {"name": "Us two"})
+    assert response.status_code == 400
+    assert "Only group conversations can be named." in response.text
+    pair.refresh_from_db()
+    assert pair.name == ""
+
+
 def test_muting_and_unmuting(people, chat, client_for):
     client = client_for(people.cy)
     url = reverse("conversation_mute", args=[chat.conversation.pk])

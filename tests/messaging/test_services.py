@@ -780,6 +780,16 @@ def test_rename_sets_the_trimmed_name(group, bob):
     assert group.name == "Trip planning"
 
 
+def test_a_one_to_one_conversation_cannot_be_named(alice, bob):
+    # The page offers naming only to groups; the rule is the service's, so a hand-made POST
+    # can't name a one-to-one conversation either.
+    pair = conversation_send(sender=alice, recipients=[bob], text="Hi").conversation
+    with pytest.raises(ValidationError, match="Only group conversations can be named"):
+        conversation_rename(conversation=pair, by=alice, name="Just us")
+    pair.refresh_from_db()
+    assert pair.name == ""
+
+
 def test_rename_over_80_characters_is_refused(group, bob):
     conversation_rename(conversation=group, by=bob, name="Before")
 
