@@ -44,6 +44,7 @@ urlpatterns = [
     # A conversation (messaging/views/conversation.py)
     path("<int:pk>/", conversation.conversation_detail, name="conversation"),
     path("<int:pk>/send/", conversation.conversation_post, name="conversation_post"),
+    path("<int:pk>/read/", conversation.conversation_read, name="conversation_read"),
     path("<int:pk>/manage/", conversation.conversation_manage, name="conversation_manage"),
     path("<int:pk>/people/", conversation.conversation_add_people, name="conversation_add_people"),
     path("<int:pk>/rename/", conversation.conversation_rename, name="conversation_rename"),

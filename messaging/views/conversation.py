@@ -137,7 +137,10 @@ def conversation_detail(request, pk: int):
     conversation = _conversation_or_404(request, pk)
     before = parse_cursor(request.GET.get("before"))
     after = parse_cursor(request.GET.get("after"))
-    if before is None:
+    # Opening the page reads it; a live fetch (?after=) or older messages (?before=) do not:
+    # the page says what it showed with an explicit request (conversation_read), or every live
+    # fetch would announce "read" back to the tab that made it.
+    if before is None and after is None:
         services.conversation_mark_read(conversation=conversation, user=request.user)
     if request.htmx and after is not None:
         newer = _newer_messages(conversation, request.user, after=after)
@@ -154,6 +157,19 @@ def conversation_detail(request, pk: int):
         }
         return render(request, "messaging/conversation.html#messages", context)
     return _render_page(request, conversation, before=before)
+
+
+@require_POST
+@login_required
+def conversation_read(request, pk: int):
+    """An open page has shown the newest messages (static/js/live.js, after a live fetch while
+    the page is in view): mark them read, which clears the person's badges in their other tabs.
+    """
+    conversation = _conversation_or_404(request, pk)
+    services.conversation_mark_read(conversation=conversation, user=request.user)
+    if request.htmx:
+        return HttpResponse(status=204)
+    return redirect(_conversation_url(pk, "latest"))
 
 
 @login_required

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from messaging import services
-from messaging.models import Conversation, Message, Participant
+from messaging.models import Conversation, Event, Message, Participant
 from messaging.services import Attachment
 from pinboard.models import Like
 from tests.factories import (
@@ -446,7 +446,39 @@ def test_an_open_page_fetches_only_the_messages_it_lacks(people, chat, client_fo
     assert "Love it" not in response.text
     nothing_new = client.get(conversation_url(chat.conversation, after=newest.pk), **HTMX)
     assert nothing_new.status_code == 204
+    # The page, having shown it, says so (the live fetch itself marks nothing read).
+    client.post(reverse("conversation_read", args=[chat.conversation.pk]), **HTMX)
     assert Participant.objects.get(conversation=chat.conversation, user=people.cy).unread_count == 0
+
+
+def test_a_live_fetch_marks_nothing_read_and_echoes_nothing(people, chat, client_for):
+    # Marking read on every live fetch published "conversation.read" back to the same tab,
+    # which fetched the badge again: only the page load or an explicit request marks read.
+    client = client_for(people.cy)
+    client.get(conversation_url(chat.conversation))
+    newest = send(chat.conversation, people.ada, "Just arrived")
+    reads_before = Event.objects.filter(user=people.cy, kind=Event.Kind.CONVERSATION_READ).count()
+
+    response = client.get(conversation_url(chat.conversation, after=chat.bea_says.pk), **HTMX)
+
+    assert [m.pk for m in response.context["message_list"]] == [newest.pk]
+    participant = Participant.objects.get(conversation=chat.conversation, user=people.cy)
+    assert participant.unread_count == 1
+    reads = Event.objects.filter(user=people.cy, kind=Event.Kind.CONVERSATION_READ).count()
+    assert reads == reads_before
+
+
+def test_marking_read_explicitly(people, chat, client_for, client):
+    url = reverse("conversation_read", args=[chat.conversation.pk])
+    assert client_for(people.cy).post(url, **HTMX).status_code == 204
+    participant = Participant.objects.get(conversation=chat.conversation, user=people.cy)
+    assert participant.unread_count == 0
+    assert participant.last_read_message_id == chat.bea_says.pk
+    # Without JavaScript, back to the conversation; strangers and former members: 404.
+    assert client_for(people.cy).post(url).status_code == 302
+    assert client_for(people.eve).post(url).status_code == 404
+    assert client_for(people.fay).post(url).status_code == 404
+    assert client.post(url).status_code == 302  # anonymous: to the login page
 
 
 def test_a_bad_cursor_shows_the_newest_messages(people, chat, client_for):
