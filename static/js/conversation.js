@@ -37,7 +37,7 @@
     if (event.shiftKey || event.altKey || event.ctrlKey || event.metaKey || event.isComposing) return;
     event.preventDefault();
     const form = field.form;
-    if (!form || form.querySelector("button[type=submit]:disabled")) return; // already sending
+    if (!form || form.getAttribute("aria-busy") === "true") return; // already sending (app.js)
     const attachment = form.elements.namedItem("attachment");
     if (!field.value.trim() && !(attachment && attachment.value)) return; // nothing to send
     form.requestSubmit();

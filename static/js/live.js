@@ -18,13 +18,25 @@
     if (status) status.hidden = !on;
   }
 
+  // --- Background fetches -----------------------------------------------------------------
+  // The triggering event of every fetch this script makes: app.js treats such requests as
+  // background work (no toasts).
+  const LIVE_EVENT = "pinboard:live";
+  // One GET whose answer htmx swaps into `target`. The target is the request's source too: without
+  // one, htmx would run it as document.body, and every "this form is sending" rule would apply
+  // to the whole page while it runs (and every background fetch would queue behind the others).
+  function liveGet(url, target, swap) {
+    return htmx.ajax("GET", url, { source: target, target, swap, event: new CustomEvent(LIVE_EVENT) });
+  }
+
   // --- Nav badge --------------------------------------------------------------------------
   let badgeTimer = null;
   function refreshBadge() {
     if (!badgeUrl || !document.getElementById("nav-unread")) return;
     clearTimeout(badgeTimer);
     badgeTimer = setTimeout(() => {
-      htmx.ajax("GET", badgeUrl, { target: "#nav-unread", swap: "outerHTML" });
+      const badge = document.getElementById("nav-unread");
+      if (badge) liveGet(badgeUrl, badge, "outerHTML");
     }, 150);
   }
 
@@ -48,8 +60,7 @@
     if (!list) return;
     if (fetching) return fetching.then(fetchNewMessages);
     const url = conversation.dataset.newMessagesUrl + "?after=" + lastMessageId(list);
-    fetching = htmx
-      .ajax("GET", url, { target: "#message-list", swap: "beforeend" })
+    fetching = liveGet(url, list, "beforeend")
       .finally(() => {
         fetching = null;
         removeDuplicates(list);
@@ -73,7 +84,7 @@
     const conversation = openConversation();
     if (!el || !conversation) return;
     const url = conversation.dataset.messageUrlTemplate.replace(/\/0\/$/, "/" + messageId + "/");
-    htmx.ajax("GET", url, { target: el, swap: "outerHTML" });
+    liveGet(url, el, "outerHTML");
   }
 
   let typingTimer = null;
@@ -99,14 +110,14 @@
     const reply = row && row.querySelector("textarea, input[type=text]");
     if (reply && (reply.value || document.activeElement === reply)) return;
     if (row) {
-      htmx.ajax("GET", url, { target: row, swap: "outerHTML" }).then(() => {
+      liveGet(url, row, "outerHTML").then(() => {
         const fresh = document.getElementById("conversation-" + conversationId);
         const list = fresh && fresh.parentElement;
         if (moveToTop && list && list.firstElementChild !== fresh) list.prepend(fresh);
       });
     } else {
       const list = inbox.querySelector("[data-inbox-rows]");
-      if (list) htmx.ajax("GET", url, { target: list, swap: "afterbegin" });
+      if (list) liveGet(url, list, "afterbegin");
       else window.location.reload(); // the first conversation of an empty inbox
     }
   }
@@ -146,7 +157,7 @@
     if (!count) return;
     clearTimeout(requestsTimer);
     requestsTimer = setTimeout(() => {
-      htmx.ajax("GET", count.dataset.refreshUrl, { target: "#requests-count", swap: "outerHTML" });
+      liveGet(count.dataset.refreshUrl, count, "outerHTML");
     }, 150);
   }
 
