@@ -6,6 +6,10 @@
 
   const POLL_MS = 20000;
   const TYPING_MS = 5000;
+  const BADGE_DELAY_MS = 150; // lets the open conversation's fetch mark it read first
+  // The triggering event of every fetch this script makes: app.js treats such requests as
+  // background work (no toasts), and this script recognises its own answers.
+  const LIVE_EVENT = "pinboard:live";
   const body = document.body;
   const streamUrl = body.dataset.liveUrl;
   if (!streamUrl || !window.htmx) return;
@@ -19,26 +23,75 @@
   }
 
   // --- Background fetches -----------------------------------------------------------------
-  // The triggering event of every fetch this script makes: app.js treats such requests as
-  // background work (no toasts).
-  const LIVE_EVENT = "pinboard:live";
   // One GET whose answer htmx swaps into `target`. The target is the request's source too: without
   // one, htmx would run it as document.body, and every "this form is sending" rule would apply
-  // to the whole page while it runs (and every background fetch would queue behind the others).
+  // to the whole page while it runs. Resolves to the XMLHttpRequest once the answer is in place.
   function liveGet(url, target, swap) {
-    return htmx.ajax("GET", url, { source: target, target, swap, event: new CustomEvent(LIVE_EVENT) });
+    const trigger = new CustomEvent(LIVE_EVENT);
+    return htmx
+      .ajax("GET", url, { source: target, target, swap, event: trigger })
+      .then(() => trigger.xhr || null);
+  }
+  function isLive(detail) {
+    return detail.requestConfig?.triggeringEvent?.type === LIVE_EVENT;
+  }
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (isLive(event.detail)) event.detail.requestConfig.triggeringEvent.xhr = event.detail.xhr;
+  });
+  // At most one run of `work` in flight: calls while it runs ask for exactly one more run after
+  // it, however many they are (10,000 events during one fetch cost one more fetch, not 10,000).
+  // `work` may return (a promise of) true to ask for another run itself. `delay` gathers a
+  // burst before the first run.
+  function coalesced(work, delay = 0, whenIdle = null) {
+    let state = "idle"; // "scheduled" | "running"
+    let again = false;
+    function start() {
+      state = "running";
+      again = false;
+      Promise.resolve()
+        .then(work)
+        .then(
+          (more) => {
+            if (more === true) again = true;
+          },
+          () => {}, // lost on the way: the next event, the reconnect or the poll asks again
+        )
+        .finally(() => {
+          state = "idle";
+          if (again) run();
+          else if (whenIdle) whenIdle();
+        });
+    }
+    function run() {
+      if (state === "scheduled") return;
+      if (state === "running") {
+        again = true;
+        return;
+      }
+      state = "scheduled";
+      if (delay) setTimeout(start, delay);
+      else start();
+    }
+    return run;
+  }
+
+  // The same, one runner per key (an inbox row, a message); a runner is forgotten once idle, so
+  // the map only ever holds what is in flight.
+  function coalescedPerKey(work) {
+    const runners = new Map();
+    return function run(key) {
+      if (!runners.has(key)) {
+        runners.set(key, coalesced(() => work(key), 0, () => runners.delete(key)));
+      }
+      runners.get(key)();
+    };
   }
 
   // --- Nav badge --------------------------------------------------------------------------
-  let badgeTimer = null;
-  function refreshBadge() {
-    if (!badgeUrl || !document.getElementById("nav-unread")) return;
-    clearTimeout(badgeTimer);
-    badgeTimer = setTimeout(() => {
-      const badge = document.getElementById("nav-unread");
-      if (badge) liveGet(badgeUrl, badge, "outerHTML");
-    }, 150);
-  }
+  const refreshBadge = coalesced(() => {
+    const badge = document.getElementById("nav-unread");
+    if (badgeUrl && badge) return liveGet(badgeUrl, badge, "outerHTML");
+  }, BADGE_DELAY_MS);
 
   // --- An open conversation ---------------------------------------------------------------
   function openConversation() {
@@ -53,39 +106,25 @@
     return last;
   }
 
-  let fetching = null;
-  function fetchNewMessages() {
+  // Messages newer than the newest shown, a page at a time: after a long absence the server
+  // says more follow (X-Pinboard-More), and the next page is asked for at once.
+  const fetchNewMessages = coalesced(() => {
     const conversation = openConversation();
     const list = conversation && document.getElementById("message-list");
-    if (!list) return;
-    if (fetching) return fetching.then(fetchNewMessages);
+    if (!list) return false;
     const url = conversation.dataset.newMessagesUrl + "?after=" + lastMessageId(list);
-    fetching = liveGet(url, list, "beforeend")
-      .finally(() => {
-        fetching = null;
-        removeDuplicates(list);
-        list.dispatchEvent(new CustomEvent("pinboard:messages-added", { bubbles: true }));
-      });
-    return fetching;
-  }
+    return liveGet(url, list, "beforeend").then(
+      (xhr) => Boolean(xhr) && xhr.getResponseHeader("X-Pinboard-More") === "true",
+    );
+  });
 
-  // Two fetches racing (an event and the composer's own append) must never show a message
-  // twice: keep the first element for each id.
-  function removeDuplicates(list) {
-    const seen = new Set();
-    list.querySelectorAll("[data-message-id]").forEach((el) => {
-      if (seen.has(el.dataset.messageId)) el.remove();
-      else seen.add(el.dataset.messageId);
-    });
-  }
-
-  function refreshMessage(messageId) {
+  const refreshMessage = coalescedPerKey((messageId) => {
     const el = document.querySelector('[data-message-id="' + messageId + '"]');
     const conversation = openConversation();
     if (!el || !conversation) return;
     const url = conversation.dataset.messageUrlTemplate.replace(/\/0\/$/, "/" + messageId + "/");
-    liveGet(url, el, "outerHTML");
-  }
+    return liveGet(url, el, "outerHTML");
+  });
 
   let typingTimer = null;
   function showTyping(name) {
@@ -101,7 +140,9 @@
   }
 
   // --- The inbox -------------------------------------------------------------------------
-  function refreshInboxRow(conversationId, moveToTop) {
+  const rowsToMove = new Set(); // conversation ids whose next row fetch moves them to the top
+  const refreshInboxRow = coalescedPerKey((conversationId) => {
+    const moveToTop = rowsToMove.delete(conversationId);
     const inbox = document.querySelector("[data-inbox-row-url-template]");
     if (!inbox) return;
     const url = inbox.dataset.inboxRowUrlTemplate.replace(/\/0\/(row\/)$/, "/" + conversationId + "/$1");
@@ -110,17 +151,22 @@
     const reply = row && row.querySelector("textarea, input[type=text]");
     if (reply && (reply.value || document.activeElement === reply)) return;
     if (row) {
-      liveGet(url, row, "outerHTML").then(() => {
+      return liveGet(url, row, "outerHTML").then(() => {
         const fresh = document.getElementById("conversation-" + conversationId);
         const list = fresh && fresh.parentElement;
         if (moveToTop && list && list.firstElementChild !== fresh) list.prepend(fresh);
       });
-    } else {
-      const list = inbox.querySelector("[data-inbox-rows]");
-      if (list) liveGet(url, list, "afterbegin");
-      else window.location.reload(); // the first conversation of an empty inbox
     }
-  }
+    const list = inbox.querySelector("[data-inbox-rows]");
+    if (list) return liveGet(url, list, "afterbegin");
+    window.location.reload(); // the first conversation of an empty inbox
+  });
+
+  // --- The Requests tab's count (inbox and requests pages) ----------------------------------
+  const refreshRequestCount = coalesced(() => {
+    const count = document.getElementById("requests-count");
+    if (count) return liveGet(count.dataset.refreshUrl, count, "outerHTML");
+  }, BADGE_DELAY_MS);
 
   // --- Events -----------------------------------------------------------------------------
   function handle(kind, data) {
@@ -147,18 +193,8 @@
       return;
     }
     refreshBadge();
-    refreshInboxRow(data.conversation, kind === "message.new");
-  }
-
-  // --- The Requests tab's count (inbox and requests pages) ----------------------------------
-  let requestsTimer = null;
-  function refreshRequestCount() {
-    const count = document.getElementById("requests-count");
-    if (!count) return;
-    clearTimeout(requestsTimer);
-    requestsTimer = setTimeout(() => {
-      liveGet(count.dataset.refreshUrl, count, "outerHTML");
-    }, 150);
+    if (kind === "message.new") rowsToMove.add(data.conversation);
+    refreshInboxRow(data.conversation);
   }
 
   const KINDS = [

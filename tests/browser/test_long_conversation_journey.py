@@ -1,6 +1,7 @@
 """Long conversations stay live (issue #11): a burst of new messages costs the open page a couple
-of fetches, not one per message, and a tab left open on a busy conversation keeps a bounded list
-of messages, "Load older messages" bringing back what it let go. On uvicorn, for the stream."""
+of fetches (a page of messages each), not one per message, and a tab left open on a busy
+conversation keeps a bounded list of messages, "Load older messages" bringing back what it let
+go. On uvicorn, for the stream."""
 
 import re
 
@@ -39,16 +40,17 @@ def test_a_burst_of_messages_costs_a_couple_of_fetches_not_one_each(page: Page, 
     page.goto(f"/messages/{conversation.pk}/")
     first_fetch.wait_for("?after=")
 
-    # Thirty messages arrive while the page's first fetch is still on its way.
-    for n in range(1, 31):
+    # Sixty messages (more than one page of them) arrive while the page's first fetch is still
+    # on its way.
+    for n in range(1, 61):
         message_send(sender=ada, conversation=conversation, text=f"Burst {n}")
     publish_typing(conversation=conversation, user=ada)
-    expect(page.get_by_text("Ada Archer is typing…")).to_be_visible()  # so all 30 events are in
+    expect(page.get_by_text("Ada Archer is typing…")).to_be_visible()  # so all 60 events are in
     first_fetch.release()
 
-    expect(message_texts(page, r"^Burst \d+$")).to_have_count(30)
-    expect(message_texts(page).last).to_have_text("Burst 30")
-    # Time for any fetches still queued behind the first to show up (there were 30 of them).
+    expect(message_texts(page, r"^Burst \d+$")).to_have_count(60)
+    expect(message_texts(page).last).to_have_text("Burst 60")
+    # Time for any fetches still queued behind the first to show up (there were 60 of them).
     page.wait_for_timeout(2000)
     assert len(fetches) <= 3, fetches
 
