@@ -77,4 +77,6 @@ def test_a_long_open_conversation_keeps_the_newest_and_loads_older_on_demand(
     page.get_by_role("link", name="Load older messages").click()
     expected = ["Hi Bea", *(f"Early {n}" for n in range(1, 8)), *(f"Live {n}" for n in range(1, 5))]
     expect(message_texts(page)).to_have_text(expected)
+    # Focus stays where the reader was: on the oldest message, now that there are no older.
+    expect(page.locator("#message-list > li.message").first).to_be_focused()
     assert page.evaluate("window.__sameDocument") is True
