@@ -2,6 +2,7 @@
 uvicorn subprocess (the only way to hold an event stream open) and a TCP forwarder in front of it
 that can cut the network."""
 
+import contextlib
 import os
 import selectors
 import socket
@@ -75,9 +76,10 @@ def stop(server: subprocess.Popen) -> None:
 class Forwarder:
     """A TCP forwarder on 127.0.0.1 in front of `target_port`, in a thread of the test process.
 
-    `cut()` resets every open connection (what a dropped network looks like to the browser) and,
-    with `refuse_for`, refuses new connections for that many seconds by closing the listening
-    socket, then listens again on the same port.
+    `cut()` resets every open connection (what a dropped network looks like to the browser);
+    then, for `refuse_for` seconds, new connections are refused (the listening socket is closed,
+    then listens again on the same port), or for `bad_gateway_for` seconds each is answered
+    "502 Bad Gateway", as a reverse proxy does while the server behind it is down.
     """
 
     def __init__(self, target_port: int):
@@ -87,6 +89,7 @@ class Forwarder:
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._listener: socket.socket | None = None
         self._closed = False
+        self._bad_gateway_until = 0.0
         self._listen()
 
     @property
@@ -107,6 +110,9 @@ class Forwarder:
                 client, _ = listener.accept()
             except OSError:
                 return  # the listener was closed: a cut, or the end
+            if time.monotonic() < self._bad_gateway_until:
+                threading.Thread(target=self._bad_gateway, args=(client,), daemon=True).start()
+                continue
             try:
                 upstream = socket.create_connection(("127.0.0.1", self.target_port))
             except OSError:
@@ -144,9 +150,20 @@ class Forwarder:
             except OSError:
                 pass
 
-    def cut(self, *, refuse_for: float = 0) -> None:
+    def _bad_gateway(self, client: socket.socket) -> None:
+        with contextlib.suppress(OSError), client:
+            client.settimeout(5)
+            client.recv(65536)  # the request's head
+            client.sendall(
+                b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
+                b"Content-Length: 11\r\nConnection: close\r\n\r\nBad Gateway"
+            )
+
+    def cut(self, *, refuse_for: float = 0, bad_gateway_for: float = 0) -> None:
         if refuse_for:
-            self._listener.close()
+            self._stop_listening()
+        if bad_gateway_for:
+            self._bad_gateway_until = time.monotonic() + bad_gateway_for
         with self._lock:
             pairs = list(self._pairs)
         for client, upstream in pairs:
@@ -156,11 +173,18 @@ class Forwarder:
             timer.daemon = True
             timer.start()
 
+    def _stop_listening(self) -> None:
+        # shutdown() first: close() alone leaves a listener that a thread blocked in accept()
+        # still holds, and the kernel would go on accepting connections.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+
     def _restore(self) -> None:
         if not self._closed:
             self._listen()
 
     def close(self) -> None:
         self._closed = True
-        self._listener.close()
+        self._stop_listening()
         self.cut()
