@@ -7,6 +7,8 @@
   const POLL_MS = 20000;
   const TYPING_MS = 5000;
   const BADGE_DELAY_MS = 150; // lets the open conversation's fetch mark it read first
+  const RECONNECT_MIN_MS = 1000;
+  const RECONNECT_MAX_MS = 15000;
   // The triggering event of every fetch this script makes: app.js treats such requests as
   // background work (no toasts), and this script recognises its own answers.
   const LIVE_EVENT = "pinboard:live";
@@ -14,12 +16,15 @@
   const streamUrl = body.dataset.liveUrl;
   if (!streamUrl || !window.htmx) return;
 
+  const streamPath = streamUrl.split("?")[0];
   const badgeUrl = body.dataset.liveBadgeUrl;
   const status = document.getElementById("live-status");
   let source = null;
+  let lastEventId = ""; // the newest event seen, for a new stream to start from
+  let signedOut = false; // then nothing here makes a request again
 
   function setReconnecting(on) {
-    if (status) status.hidden = !on;
+    if (status) status.hidden = !on || signedOut;
   }
 
   // --- Background fetches -----------------------------------------------------------------
@@ -27,6 +32,7 @@
   // one, htmx would run it as document.body, and every "this form is sending" rule would apply
   // to the whole page while it runs. Resolves to the XMLHttpRequest once the answer is in place.
   function liveGet(url, target, swap) {
+    if (signedOut) return Promise.resolve(null);
     const trigger = new CustomEvent(LIVE_EVENT);
     return htmx
       .ajax("GET", url, { source: target, target, swap, event: trigger })
@@ -38,6 +44,18 @@
   document.addEventListener("htmx:afterRequest", (event) => {
     if (isLive(event.detail)) event.detail.requestConfig.triggeringEvent.xhr = event.detail.xhr;
   });
+  // Signed out meanwhile, a fetch is redirected to the sign-in page: that page must not be swapped
+  // into the nav badge or the message list.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const detail = event.detail;
+    if (!isLive(detail) || !detail.xhr.responseURL) return;
+    const asked = new URL(detail.requestConfig.path, window.location.href).pathname;
+    if (new URL(detail.xhr.responseURL).pathname !== asked) {
+      detail.shouldSwap = false;
+      checkConnection();
+    }
+  });
+
   // At most one run of `work` in flight: calls while it runs ask for exactly one more run after
   // it, however many they are (10,000 events during one fetch cost one more fetch, not 10,000).
   // `work` may return (a promise of) true to ask for another run itself. `delay` gathers a
@@ -63,7 +81,7 @@
         });
     }
     function run() {
-      if (state === "scheduled") return;
+      if (signedOut || state === "scheduled") return;
       if (state === "running") {
         again = true;
         return;
@@ -206,28 +224,101 @@
     "typing",
   ];
 
+  // --- The stream, and what to do when it closes ---------------------------------------------
+  let attempts = 0; // failed reconnects in a row, for the backoff
+  let retryTimer = null;
+
   function connect() {
-    if (!window.EventSource) return;
-    source = new EventSource(streamUrl);
-    source.addEventListener("open", () => {
+    retryTimer = null;
+    if (!window.EventSource || signedOut) return;
+    // A new stream starts after the newest event this tab has seen; before any, from the
+    // page's render time (base.html's ?rendered=).
+    const url = lastEventId ? streamPath + "?since=" + encodeURIComponent(lastEventId) : streamUrl;
+    const stream = new EventSource(url);
+    source = stream;
+    stream.addEventListener("open", () => {
+      attempts = 0;
       setReconnecting(false);
       // Whatever happened while we were away: the stream replays events from Last-Event-ID,
       // and the page also asks for anything newer than what it shows.
       fetchNewMessages();
       refreshBadge();
     });
-    source.addEventListener("error", () => {
-      // EventSource reconnects by itself (sending Last-Event-ID); a closed source means the
-      // server told us to stop (signed out).
-      setReconnecting(source.readyState === EventSource.CONNECTING);
+    stream.addEventListener("error", () => {
+      // While CONNECTING, EventSource retries by itself (sending Last-Event-ID). CLOSED is either
+      // the server's 204 (signed out, or a server that cannot stream) or a network failure
+      // Chrome gave up on: find out which.
+      if (stream.readyState === EventSource.CLOSED) {
+        if (source === stream) source = null;
+        checkConnection();
+      } else {
+        setReconnecting(true);
+      }
     });
     KINDS.forEach((kind) => {
-      source.addEventListener(kind, (event) => handle(kind, JSON.parse(event.data)));
+      stream.addEventListener(kind, (event) => {
+        if (event.lastEventId) lastEventId = event.lastEventId;
+        handle(kind, JSON.parse(event.data));
+      });
     });
   }
 
+  // Why did the stream close? Asked of cheap URLs, with redirects not followed:
+  //   the badge redirects to sign-in -> signed out: say so and stop;
+  //   the badge answers but the stream says 204 -> this server cannot stream: poll;
+  //   the stream answers -> it is back: reconnect now;
+  //   anything else (no answer, a server error) -> reconnect later, with backoff.
+  async function diagnose() {
+    const options = { credentials: "same-origin", redirect: "manual", cache: "no-store" };
+    try {
+      const badge = await fetch(badgeUrl, options);
+      if (badge.type === "opaqueredirect" || badge.status === 401 || badge.status === 403) {
+        return "signed-out";
+      }
+      if (!badge.ok) return "retry";
+      const controller = new AbortController();
+      const stream = await fetch(streamPath, { ...options, signal: controller.signal });
+      controller.abort(); // only its status mattered
+      if (stream.status === 204) return "no-stream";
+      return stream.ok ? "back" : "retry";
+    } catch (error) {
+      return "retry"; // the network is down, or the server is
+    }
+  }
+
+  const checkConnection = coalesced(async () => {
+    const why = await diagnose();
+    if (why === "signed-out") return signOut();
+    if (why === "no-stream") return setReconnecting(false);
+    if (source || retryTimer) return; // already on its way back
+    if (why === "back") return connect();
+    setReconnecting(true);
+    // Exponential, with jitter: a server back from a restart is not hit by every tab at once.
+    const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** attempts);
+    attempts += 1;
+    retryTimer = setTimeout(connect, delay * (0.5 + Math.random() / 2));
+  });
+
+  // The network is back: no need to wait out the backoff.
+  window.addEventListener("online", () => {
+    if (!retryTimer) return;
+    clearTimeout(retryTimer);
+    connect();
+  });
+
+  function signOut() {
+    signedOut = true;
+    clearInterval(pollTimer);
+    clearTimeout(retryTimer);
+    if (source) source.close();
+    source = null;
+    setReconnecting(false);
+    const notice = document.getElementById("live-signed-out");
+    if (notice) notice.hidden = false;
+  }
+
   // When the stream is unavailable, an open conversation still checks for news now and then.
-  setInterval(() => {
+  const pollTimer = setInterval(() => {
     if (!source || source.readyState !== EventSource.OPEN) {
       fetchNewMessages();
       refreshBadge();
@@ -238,7 +329,7 @@
   let lastTypingSent = 0;
   document.addEventListener("input", (event) => {
     const conversation = openConversation();
-    if (!conversation || !event.target.matches("#composer textarea")) return;
+    if (signedOut || !conversation || !event.target.matches("#composer textarea")) return;
     const now = Date.now();
     if (now - lastTypingSent < 3000) return;
     lastTypingSent = now;
