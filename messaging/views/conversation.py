@@ -57,11 +57,12 @@ def _page_of_messages(conversation: Conversation, viewer, *, before: int | None)
     return prepare_messages(reversed(rows[:PAGE_SIZE]), viewer), older
 
 
-def _newer_messages(conversation: Conversation, viewer, *, after: int) -> list[Message]:
-    """Up to PAGE_SIZE messages after the cursor, oldest first (what an open page lacks)."""
+def _newer_messages(conversation: Conversation, viewer, *, after: int):
+    """Up to PAGE_SIZE messages after the cursor, oldest first (what an open page lacks), and
+    whether more follow them."""
     rows = Message.objects.filter(conversation=conversation, pk__gt=after).with_card_data()
-    rows = rows.with_block_flag(viewer)
-    return prepare_messages(rows.order_by("pk")[:PAGE_SIZE], viewer)
+    rows = list(rows.with_block_flag(viewer).order_by("pk")[: PAGE_SIZE + 1])
+    return prepare_messages(rows[:PAGE_SIZE], viewer), len(rows) > PAGE_SIZE
 
 
 def _one_message(message_pk: int, viewer) -> Message:
@@ -133,7 +134,7 @@ def conversation_detail(request, pk: int):
     """The page (the newest messages, the newest in view), or for htmx only its messages:
     with ?before=<id>, the page of older ones that "Load older" puts above the others; with
     ?after=<id>, the ones an open page does not show yet (live updates and polling: 204 when
-    there are none)."""
+    there are none; a page of them at a time, the header X-Pinboard-More saying more follow)."""
     conversation = _conversation_or_404(request, pk)
     before = parse_cursor(request.GET.get("before"))
     after = parse_cursor(request.GET.get("after"))
@@ -143,11 +144,15 @@ def conversation_detail(request, pk: int):
     if before is None and after is None:
         services.conversation_mark_read(conversation=conversation, user=request.user)
     if request.htmx and after is not None:
-        newer = _newer_messages(conversation, request.user, after=after)
+        newer, more = _newer_messages(conversation, request.user, after=after)
         if not newer:
             return HttpResponse(status=204)
         context = {"message_list": newer}
-        return render(request, "messaging/components.html#message_items", context)
+        response = render(request, "messaging/components.html#message_items", context)
+        if more:
+            # Back after a long absence: the page asks again, from the last of these (live.js).
+            response["X-Pinboard-More"] = "true"
+        return response
     if request.htmx:
         messages, older = _page_of_messages(conversation, request.user, before=before)
         context = {

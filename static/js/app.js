@@ -76,14 +76,27 @@
       return trigger.split(",").some((name) => name.trim() === "toast");
     }
   }
+  // The live layer's own fetches (live.js marks them with this triggering event) are background
+  // work: when they fail, live.js retries and shows the connection's state, and a toast about
+  // something the person never did would only alarm them.
+  function isBackground(detail) {
+    return detail.requestConfig?.triggeringEvent?.type === "pinboard:live";
+  }
   document.addEventListener("htmx:responseError", (event) => {
     const xhr = event.detail.xhr;
-    if (carriesToast(xhr)) return;
+    if (isBackground(event.detail) || carriesToast(xhr)) return;
     const serverMessage = xhr.getResponseHeader("X-Pinboard-Error");
     showToast(serverMessage || describeFailure(xhr), "error");
   });
-  document.addEventListener("htmx:sendError", () => {
+  document.addEventListener("htmx:sendError", (event) => {
+    if (isBackground(event.detail)) return;
     showToast("Could not reach Pinboard. Check your connection; what you typed is kept.", "error");
+  });
+  // htmx-config (base.html) gives every request a time limit, so a request lost on the way
+  // ends in this message instead of a button that never comes back.
+  document.addEventListener("htmx:timeout", (event) => {
+    if (isBackground(event.detail)) return;
+    showToast("Pinboard took too long to answer. What you typed is kept; try again.", "error");
   });
 
   // Close open <details> menus with Escape or a click elsewhere (they work without this, too).
@@ -121,11 +134,35 @@
       dialog.close();
     }
   });
-  // Buttons disable while their htmx request is in flight (no double submits).
-  document.addEventListener("htmx:beforeRequest", (event) => {
-    event.detail.elt.querySelectorAll?.("button[type=submit]").forEach((b) => (b.disabled = true));
+  // While a form's htmx request is in flight its own submit buttons are disabled (no double
+  // submits) and the form is aria-busy. Only that form's: other requests (a live update, a search
+  // as you type) never disable a button, and each request re-enables exactly what it disabled.
+  const disabledBy = new WeakMap(); // the request's element -> the buttons it disabled
+  function ownSubmitButtons(elt) {
+    if (elt instanceof HTMLButtonElement) return [elt]; // a button with its own hx-post
+    if (!(elt instanceof HTMLFormElement)) return [];
+    return Array.from(elt.elements).filter(
+      (control) =>
+        (control instanceof HTMLButtonElement || control instanceof HTMLInputElement) &&
+        control.type === "submit",
+    );
+  }
+  // beforeSend, not beforeRequest: it fires only for a request really sent, so afterRequest
+  // always follows it.
+  document.addEventListener("htmx:beforeSend", (event) => {
+    const elt = event.detail.elt;
+    const buttons = ownSubmitButtons(elt).filter((button) => !button.disabled);
+    if (!buttons.length) return;
+    buttons.forEach((button) => (button.disabled = true));
+    disabledBy.set(elt, buttons);
+    if (elt instanceof HTMLFormElement) elt.setAttribute("aria-busy", "true");
   });
   document.addEventListener("htmx:afterRequest", (event) => {
-    event.detail.elt.querySelectorAll?.("button[type=submit]").forEach((b) => (b.disabled = false));
+    const elt = event.detail.elt;
+    const buttons = disabledBy.get(elt);
+    if (!buttons) return; // not ours, or already restored (htmx may fire this twice)
+    disabledBy.delete(elt);
+    buttons.forEach((button) => (button.disabled = false));
+    if (elt instanceof HTMLFormElement) elt.removeAttribute("aria-busy");
   });
 })();

@@ -37,7 +37,7 @@
     if (event.shiftKey || event.altKey || event.ctrlKey || event.metaKey || event.isComposing) return;
     event.preventDefault();
     const form = field.form;
-    if (!form || form.querySelector("button[type=submit]:disabled")) return; // already sending
+    if (!form || form.getAttribute("aria-busy") === "true") return; // already sending (app.js)
     const attachment = form.elements.namedItem("attachment");
     if (!field.value.trim() && !(attachment && attachment.value)) return; // nothing to send
     form.requestSubmit();
@@ -59,18 +59,94 @@
     return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 200;
   }
   let followLatest = false;
+  let olderHadFocus = false;
   document.addEventListener("htmx:beforeSwap", (event) => {
-    if (event.detail.target && event.detail.target.id === "message-list") {
+    const target = event.detail.target;
+    if (target && target.id === "message-list") {
       followLatest = event.detail.requestConfig?.verb === "post" || nearBottom();
     }
+    if (target && target.matches?.("li.message-list__older")) {
+      olderHadFocus = target.contains(document.activeElement);
+    }
   });
+
+  // "Load older messages" replaces itself with the older messages: keep focus there (on the
+  // next "Load older" link, or the oldest message), not back at the start of the page.
+  function focusAfterOlder(list) {
+    const next = list.querySelector(":scope > li.message-list__older a");
+    const oldest = list.querySelector(":scope > li[data-message-id]");
+    const target = next || oldest;
+    if (!target) return;
+    if (target === oldest) target.setAttribute("tabindex", "-1");
+    target.focus();
+  }
+
+  // A tab left open on a busy conversation must not grow without end: past the list's
+  // data-max-messages, a reader at the bottom loses the oldest messages, and "Load older
+  // messages" brings them back from the server. A message someone is working in (focus inside
+  // it, a reply or an edit being typed) is kept, with everything after it.
+  function inUse(item) {
+    if (item.contains(document.activeElement)) return true;
+    return Array.from(item.querySelectorAll("textarea, input[type=text]")).some(
+      (field) => field.value !== field.defaultValue,
+    );
+  }
+
+  function keepTheNewest(list) {
+    const limit = Number(list.dataset.maxMessages);
+    const items = list.querySelectorAll(":scope > li[data-message-id]");
+    let extra = items.length - limit;
+    if (!limit || extra <= 0) return;
+    let removed = 0;
+    for (const item of items) {
+      if (extra <= 0 || inUse(item)) {
+        if (removed) offerOlder(list, item.dataset.messageId);
+        return;
+      }
+      item.remove();
+      extra -= 1;
+      removed += 1;
+    }
+  }
+
+  // The "Load older messages" link at the top of the list, pointing just before `messageId`
+  // (the same link, and the same ?before= fragment, as the server renders).
+  function offerOlder(list, messageId) {
+    const conversation = list.closest("[data-new-messages-url]");
+    if (!conversation || !window.htmx) return;
+    const url = conversation.dataset.newMessagesUrl + "?before=" + messageId;
+    const item = document.createElement("li");
+    item.className = "message-list__older";
+    const link = document.createElement("a");
+    link.className = "btn btn--small";
+    link.href = url;
+    link.setAttribute("hx-get", url);
+    link.setAttribute("hx-target", "closest li");
+    link.setAttribute("hx-swap", "outerHTML");
+    link.textContent = "Load older messages";
+    item.append(link);
+    const old = list.querySelector(":scope > li.message-list__older");
+    const hadFocus = old && old.contains(document.activeElement);
+    if (old) old.replaceWith(item);
+    else list.prepend(item);
+    window.htmx.process(item);
+    if (hadFocus) link.focus();
+  }
 
   document.addEventListener("htmx:afterSettle", (event) => {
     const target = event.detail.target;
     initCounters(document);
+    if (olderHadFocus) {
+      olderHadFocus = false;
+      const list = document.getElementById("message-list");
+      if (list) focusAfterOlder(list);
+    }
     if (target && target.id === "message-list") {
       dropDuplicates(target);
-      if (followLatest) scrollToLatest();
+      if (followLatest) {
+        keepTheNewest(target);
+        scrollToLatest();
+      }
       followLatest = false;
     }
   });

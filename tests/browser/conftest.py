@@ -4,6 +4,9 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import global_settings
+
+from tests.browser.servers import database_url, start_uvicorn, stop
 
 # Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse the
 # test's own database calls there. Only the browser tests need this.
@@ -42,3 +45,34 @@ def _short_timeouts(page):
     # Fail fast: a missing element should fail in seconds, not after half a minute.
     page.set_default_timeout(10_000)
     page.set_default_navigation_timeout(20_000)
+
+
+# --- A real ASGI server (uvicorn), for journeys that need the event stream -------------------
+
+
+@pytest.fixture(scope="module")
+def media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("asgi-media")
+
+
+@pytest.fixture
+def asgi_settings(settings, media_root):
+    """The test and the server process write pin images to the same folder, and the server
+    checks passwords with the real hashers, so the test must store them that way. Use it with
+    `asgi_server` (pytest.mark.usefixtures)."""
+    settings.MEDIA_ROOT = media_root
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+
+
+@pytest.fixture(scope="module")
+def asgi_server(django_db_setup, django_db_blocker, media_root):
+    """uvicorn serving the app against the test database, for the module's tests; its base URL.
+    pytest-django's live_server is WSGI and cannot hold an event stream open."""
+    with django_db_blocker.unblock():
+        database = database_url()
+    try:
+        server, base_url = start_uvicorn(database=database, media_root=media_root)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield base_url
+    stop(server)

@@ -5,17 +5,7 @@ pytest-django's live_server is WSGI and cannot hold an event stream open, so the
 against a uvicorn subprocess serving the test database.
 """
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-from urllib.request import urlopen
-
 import pytest
-from django.conf import global_settings
-from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import User
@@ -23,76 +13,7 @@ from messaging.services import conversation_send, message_delete, message_edit
 from tests.browser.helpers import log_in
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-PROJECT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_url() -> str:
-    settings = connection.settings_dict
-    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
-    return (
-        f"postgres://{settings['USER']}{password}@{settings['HOST'] or '127.0.0.1'}:"
-        f"{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
-
-
-@pytest.fixture(scope="module")
-def media_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("live-media")
-
-
-@pytest.fixture(autouse=True)
-def _like_the_server(settings, media_root):
-    # The server process and the test write pin images to the same folder, and the server
-    # checks passwords with the real hashers, so the test must store them that way.
-    settings.MEDIA_ROOT = media_root
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-
-
-@pytest.fixture(scope="module")
-def asgi_server(django_db_setup, django_db_blocker, media_root):
-    """uvicorn serving the app against the test database, for the module's tests."""
-    with django_db_blocker.unblock():
-        url = database_url()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "MEDIA_ROOT": str(media_root),
-        "DEBUG": "true",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "pinboard.asgi:application", "--port", str(port),
-         "--host", "127.0.0.1", "--no-access-log"],
-        cwd=PROJECT,
-        env=env,
-    )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urlopen(base_url + "/accounts/login/", timeout=2).read()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("uvicorn did not start")
-            time.sleep(0.2)
-    yield base_url
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("asgi_settings")]
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from django.utils import timezone
 from messaging import services
 from messaging.models import Conversation, Event, Message, Participant
 from messaging.services import Attachment
+from messaging.views.conversation import PAGE_SIZE
 from pinboard.models import Like
 from tests.factories import (
     BoardFactory,
@@ -479,6 +480,18 @@ def test_marking_read_explicitly(people, chat, client_for, client):
     assert client_for(people.eve).post(url).status_code == 404
     assert client_for(people.fay).post(url).status_code == 404
     assert client.post(url).status_code == 302  # anonymous: to the login page
+
+
+def test_an_open_page_catches_up_a_page_at_a_time(people, chat, client_for):
+    client = client_for(people.cy)
+    newest = chat.bea_says.pk
+    sent = [send(chat.conversation, people.ada, f"Catching up {n}") for n in range(PAGE_SIZE + 1)]
+    first = client.get(conversation_url(chat.conversation, after=newest), **HTMX)
+    assert [m.pk for m in first.context["message_list"]] == [m.pk for m in sent[:PAGE_SIZE]]
+    assert first["X-Pinboard-More"] == "true"
+    rest = client.get(conversation_url(chat.conversation, after=sent[PAGE_SIZE - 1].pk), **HTMX)
+    assert [m.pk for m in rest.context["message_list"]] == [sent[PAGE_SIZE].pk]
+    assert "X-Pinboard-More" not in rest
 
 
 def test_a_bad_cursor_shows_the_newest_messages(people, chat, client_for):
