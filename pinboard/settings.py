@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # A view's RateLimited (accounts/ratelimit.py) becomes the 429 answer.
+    "accounts.ratelimit.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "pinboard.urls"
