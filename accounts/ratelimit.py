@@ -18,13 +18,24 @@ message flashed, or else the small rate_limited.html page. Why this shape:
 - The views, not the services, count. Services are also called by commands, seeding and tests,
   which must not be limited; some limits guard no write at all (password guesses, exports); and a
   count taken inside the service's transaction would be rolled back with a refused write, so
-  failed attempts would not count.
+  failed attempts would not count. The count is one statement in autocommit: it holds its
+  row's lock for that statement only.
 - A middleware rather than a decorator on each view: a view cannot forget it (an unconverted
   RateLimited would be a 500), and the view keeps no try/except. Where the view's page needs its
   local form, the view hands a `page` callable to `check_rate`; the exception carries it.
 
-Counts live in the shared cache (CACHES["default"]: PostgreSQL's cache table, or Redis when
-REDIS_URL is set), so every server process counts together.
+The count is one atomic statement, exact under concurrency:
+- PostgreSQL (the default): `INSERT … ON CONFLICT DO UPDATE … RETURNING` on accounts.RateCount,
+  one row per (action, person) whose count restarts at 1 when a new window begins. Expired rows
+  are harmless (the next count resets them); `manage.py prune_rate_counts` deletes them (daily,
+  beside prune_events), so the table holds only the people active in their current window.
+- Redis (when REDIS_URL makes CACHES["default"] Django's RedisCache): INCR and EXPIREAT in one
+  MULTI pipeline through the cache's own redis-py client, one key per window that expires by
+  itself.
+
+Not a library: django-ratelimit (the well-kept one) counts with cache.add + cache.incr, which on
+the database cache is several queries and a read-then-write that undercounts bursts (what this
+module replaced), and its decorator counts before the form is validated.
 
 allauth keeps its own limits for sign-up, login and password reset (ACCOUNT_RATE_LIMITS), counted
 in CACHES["default"].
@@ -33,14 +44,18 @@ in CACHES["default"].
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib import messages as flash
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import render
 from django_htmx.http import trigger_client_event
 
+from accounts.models import RateCount
 from accounts.redirects import own_site_url
 
 
@@ -78,20 +93,49 @@ def check_rate(*, action: str, key: object, page: Callable[[], HttpResponse] | N
     filled in); without it, the small rate_limited.html page."""
     limit, period = limit_for(action)
     now = time.time()
-    window = int(now // period)
-    cache_key = f"ratelimit:{action}:{key}:{window}"
-    # add() is a no-op when the key exists. incr() is atomic on Redis; on the database cache it
-    # is a read then a write, so a burst of truly simultaneous requests may be undercounted by
-    # a few, which is fine for a limit against abuse (set REDIS_URL for exact counts).
-    cache.add(cache_key, 0, timeout=period + 1)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(cache_key, 1, timeout=period + 1)
-        count = 1
+    window_end = (int(now // period) + 1) * period
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        count = _count_in_redis(cache, action, key, window_end)
+    else:
+        count, window_end = _count_in_postgresql(action, key, window_end)
     if count > limit:
-        retry_after = max(1, int((window + 1) * period - now) + 1)
+        retry_after = max(1, int(window_end - now) + 1)
         raise RateLimited(action=action, retry_after=retry_after, page=page)
+
+
+_UPSERT = """\
+INSERT INTO {table} AS counted (action, subject, count, expires_at) VALUES (%s, %s, 1, %s)
+ON CONFLICT (action, subject) DO UPDATE SET
+    count = CASE WHEN counted.expires_at < EXCLUDED.expires_at THEN 1 ELSE counted.count + 1 END,
+    expires_at = GREATEST(counted.expires_at, EXCLUDED.expires_at)
+RETURNING count, expires_at"""
+
+
+def _count_in_postgresql(action: str, key: object, window_end: int) -> tuple[int, float]:
+    """One statement: the row is locked for its duration, so concurrent counts queue on it and
+    each gets its own number. A row from an older window starts again at 1. A server whose clock
+    lags a little counts into the newer window it finds (GREATEST), never back into an old one."""
+    sql = _UPSERT.format(table=connection.ops.quote_name(RateCount._meta.db_table))
+    expires_at = datetime.fromtimestamp(window_end, tz=UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [action, str(key), expires_at])
+        count, expires_at = cursor.fetchone()
+    return count, expires_at.timestamp()
+
+
+def _count_in_redis(cache: RedisCache, action: str, key: object, window_end: int) -> int:
+    """INCR and EXPIREAT in one MULTI: one round trip, and a key never lives without its expiry.
+    The key names its window, so the next window starts from nothing."""
+    redis_key = cache.make_and_validate_key(f"ratelimit:{action}:{key}:{window_end}")
+    # Django's RedisCache has no atomic "increment or create"; its redis-py client does. The
+    # write client, so with several LOCATIONs the count goes to the primary.
+    client = cache._cache.get_client(redis_key, write=True)
+    with client.pipeline(transaction=True) as pipe:
+        pipe.incr(redis_key)
+        pipe.expireat(redis_key, window_end + 1)
+        count, _ = pipe.execute()
+    return count
 
 
 def rate_limited_response(request, exc: RateLimited) -> HttpResponse:
