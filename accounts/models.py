@@ -162,3 +162,23 @@ class Block(models.Model):
     def __str__(self) -> str:
         # Ids only, never related rows: see Follow.__str__.
         return f"Block {self.pk}: user {self.blocker_id} blocks user {self.blocked_id}"
+
+
+class RateCount(models.Model):
+    """One rate-limit counter: how often `subject` (usually a person's id) did `action` in the
+    fixed window that ends at `expires_at`. Written only by accounts/ratelimit.py, with one upsert
+    that starts the count again when a new window begins, so the table holds at most one row per
+    person and action; `manage.py prune_rate_counts` deletes the expired ones."""
+
+    # A composite key rather than one "action:subject" string: a unique varchar would also get
+    # a second (LIKE pattern) index on PostgreSQL, written on every insert for nothing.
+    pk = models.CompositePrimaryKey("action", "subject")
+    action = models.CharField(max_length=40)
+    subject = models.CharField(max_length=150)
+    count = models.PositiveIntegerField()
+    # No index: the daily prune can scan this narrow table, and an unindexed column keeps the
+    # counter's updates HOT (no index write per count).
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.subject}: {self.count} until {self.expires_at:%H:%M:%S}"

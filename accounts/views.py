@@ -8,7 +8,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts.forms import DeleteAccountForm, MessagePrivacyForm, ProfileForm
 from accounts.models import Block, User
-from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
+from accounts.ratelimit import check_rate
 from accounts.redirects import own_site_url
 from accounts.services import (
     user_block,
@@ -120,10 +120,7 @@ def delete_account(request):
     form = DeleteAccountForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST":
         # Every attempt counts, right or wrong: the form is a password check.
-        try:
-            check_rate(action="account_delete", key=request.user.pk)
-        except RateLimited as limited:
-            return rate_limited_response(request, limited)
+        check_rate(action="account_delete", key=request.user.pk)
     if request.method == "POST" and form.is_valid():
         user_delete(user=request.user)
         logout(request)  # this browser's session; user_delete ended every other one

@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # A view's RateLimited (accounts/ratelimit.py) becomes the 429 answer.
+    "accounts.ratelimit.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "pinboard.urls"
@@ -176,7 +178,8 @@ ACCOUNT_USERNAME_BLACKLIST = ["admin", "accounts", "settings", "messages", "sear
 # allauth's rate limits are on by default and count in CACHES["default"] (shared by all processes).
 
 # Limits on our own writes, per person: action -> (how many, per how many seconds).
-# Checked by the views before any write (accounts/ratelimit.py); over the limit answers 429.
+# Counted by the views before any write (accounts/ratelimit.py: one upsert on PostgreSQL, or
+# Redis when REDIS_URL is set); over the limit answers 429.
 RATE_LIMITS = {
     "message": (env_int("RATE_LIMIT_MESSAGES_PER_MINUTE", 30), 60),
     "conversation": (env_int("RATE_LIMIT_CONVERSATIONS_PER_HOUR", 20), 3600),

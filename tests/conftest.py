@@ -19,9 +19,10 @@ def _fast_and_isolated(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _empty_cache(request):
-    """Rate-limit counts (ours and allauth's) live in the cache, a database table that neither
-    rollback nor flush empties after transactional and browser tests: start each test that uses
-    the database with none, so no count leaks from one test into another."""
+    """allauth's rate-limit counts live in the cache, a database table that neither rollback nor
+    flush empties after transactional and browser tests: start each test that uses the database
+    with none, so no count leaks from one test into another. (Ours live in accounts_ratecount,
+    which rollback and flush do empty.)"""
     uses_db = "_django_db_helper" in request.fixturenames
     if not uses_db and request.node.get_closest_marker("django_db") is None:
         return

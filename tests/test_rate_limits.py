@@ -1,21 +1,28 @@
 """Rate limits on our own writes (messages, conversations, pins, comments) and allauth's limits
-on logins and sign-ups. Counts are kept in the real cache backend (the database cache table);
-tests lower the limits with the `settings` fixture rather than sending dozens of requests.
+on logins and sign-ups. Our counts are kept in the real stores: a PostgreSQL table (one upsert a
+count) by default, the real Redis when REDIS_URL is set; allauth's in the cache. Tests lower the
+limits with the `settings` fixture rather than sending dozens of requests.
 
 Over a limit: 429 with Retry-After and a clear message, nothing stored, and what the person typed
 kept (an htmx toast leaves the form alone; without JavaScript the page comes back filled in)."""
 
+import io
 import json
+import os
+import threading
 import uuid
 
 import pytest
+import redis
 from django.core.cache import caches
-from django.core.cache.backends.db import DatabaseCache
-from django.db import connection
+from django.core.cache.backends.redis import RedisCache
+from django.core.management import call_command
+from django.db import connections
 from django.test import RequestFactory
 from django.urls import reverse
 
-from accounts.models import User
+from accounts import ratelimit
+from accounts.models import RateCount, User
 from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
 from messaging import services as messaging
 from messaging.models import Conversation, Message
@@ -27,6 +34,8 @@ pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 TOO_OFTEN = "You&#x27;re doing that too often. Try again in"
+# The machine's Redis (CI's too): the Redis tests fail, never skip, when it does not answer.
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture
@@ -66,6 +75,51 @@ def pin(ada):
     return PinFactory(board=BoardFactory(owner=ada, name="Sofas"), image=PinImageFactory())
 
 
+@pytest.fixture
+def redis_cache(settings):
+    """CACHES["default"] on the real Redis, as REDIS_URL sets it, under a key prefix of this
+    test's own (so nothing else in that Redis is touched); its keys are deleted afterwards."""
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(
+            f"The Redis rate-limit tests need a Redis server at {REDIS_TEST_URL} (start one, or "
+            f"point REDIS_TEST_URL at one): {exc}"
+        )
+    prefix = f"pinboard-test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_TEST_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    assert isinstance(caches["default"], RedisCache)
+    yield client
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture
+def database_cache(settings):
+    """CACHES["default"] as without REDIS_URL (whatever the environment of the test run)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "pinboard_cache",
+        }
+    }
+
+
+@pytest.fixture(params=["postgresql", "redis"])
+def store(request):
+    """Each counter test runs against both stores, for real."""
+    request.getfixturevalue("database_cache" if request.param == "postgresql" else "redis_cache")
+    return request.param
+
+
 def toast_of(response) -> dict:
     return json.loads(response.headers["HX-Trigger"])["toast"]
 
@@ -78,7 +132,7 @@ def compose(client, conversation, text, **extra):
 # --- The helper and the counter -------------------------------------------------------------
 
 
-def test_the_limit_is_per_person_and_says_when_to_retry(limits, ada, bram):
+def test_the_limit_is_per_person_and_says_when_to_retry(limits, store, ada, bram):
     limits(comment=2)
     check_rate(action="comment", key=ada.pk)
     check_rate(action="comment", key=ada.pk)
@@ -87,19 +141,91 @@ def test_the_limit_is_per_person_and_says_when_to_retry(limits, ada, bram):
     assert 1 <= refused.value.retry_after <= 61
     assert refused.value.message.startswith("You're doing that too often. Try again in ")
     check_rate(action="comment", key=bram.pk)  # someone else is not held back
+    check_rate(action="message", key=ada.pk)  # nor another action
 
 
-def test_counts_live_in_the_shared_database_cache(limits, ada):
+def test_the_next_window_starts_from_nothing(limits, store, ada, monkeypatch):
     limits(comment=1)
+    start = 1_800_000_000.0  # a minute's window starts here
+    monkeypatch.setattr(ratelimit.time, "time", lambda: start + 10)
     check_rate(action="comment", key=ada.pk)
-    # Every server process sees the same count: it is a row of the cache table, not in memory.
-    assert isinstance(caches["default"], DatabaseCache)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pinboard_cache WHERE cache_key LIKE %s",
-            [f"%ratelimit:comment:{ada.pk}:%"],
-        )
-        assert cursor.fetchone()[0] == 1
+    with pytest.raises(RateLimited) as refused:
+        check_rate(action="comment", key=ada.pk)
+    assert refused.value.retry_after == 51  # the window ends 50 s later; whole seconds, up
+
+    monkeypatch.setattr(ratelimit.time, "time", lambda: start + 60)
+    check_rate(action="comment", key=ada.pk)  # a new window
+    with pytest.raises(RateLimited):
+        check_rate(action="comment", key=ada.pk)
+
+
+def test_a_count_is_one_query_on_one_shared_row(
+    limits, database_cache, ada, django_assert_num_queries
+):
+    limits(comment=1)
+    with django_assert_num_queries(1):
+        check_rate(action="comment", key=ada.pk)
+    with django_assert_num_queries(1), pytest.raises(RateLimited):
+        check_rate(action="comment", key=ada.pk)
+    # Every server process sees the same count: it is a row in PostgreSQL, not in memory.
+    row = RateCount.objects.get()
+    assert (row.action, row.subject, row.count) == ("comment", str(ada.pk), 2)
+
+
+def test_with_redis_a_count_is_one_key_in_redis_and_no_query(
+    limits, redis_cache, ada, django_assert_num_queries
+):
+    limits(comment=1)
+    with django_assert_num_queries(0):
+        check_rate(action="comment", key=ada.pk)
+    [key] = redis_cache.keys(f"{caches['default'].key_prefix}:*")  # this test's keys only
+    assert b":ratelimit:comment:" in key
+    assert redis_cache.get(key) == b"1"
+    assert 0 < redis_cache.ttl(key) <= 61  # it expires by itself with its window
+    assert not RateCount.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_counts_are_exact(limits, store, ada):
+    """Many requests at once each get their own number: none is lost (a read-then-write
+    counter lets a burst through), none is counted twice."""
+    limits(comment=60)
+    threads, each = 8, 10
+    start = threading.Barrier(threads)
+    refused = []
+
+    def burst():
+        try:
+            start.wait()
+            for _ in range(each):
+                try:
+                    check_rate(action="comment", key=ada.pk)
+                except RateLimited:
+                    refused.append(1)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=burst) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert len(refused) == threads * each - 60
+    if store == "postgresql":
+        assert RateCount.objects.get().count == threads * each
+
+
+def test_prune_rate_counts_deletes_only_ended_windows(limits, database_cache, ada, bram):
+    check_rate(action="comment", key=ada.pk)
+    check_rate(action="comment", key=bram.pk)
+    RateCount.objects.filter(subject=str(ada.pk)).update(expires_at="2020-01-01T00:00:00Z")
+
+    output = io.StringIO()
+    call_command("prune_rate_counts", stdout=output)
+
+    assert output.getvalue() == "Deleted 1 expired rate-limit counters.\n"
+    assert list(RateCount.objects.values_list("subject", flat=True)) == [str(bram.pk)]
 
 
 def test_the_htmx_answer_is_a_429_error_toast_with_retry_after(ada):
@@ -168,6 +294,21 @@ def test_without_javascript_the_refused_message_stays_in_the_composer(
     assert TOO_OFTEN in page
     assert "Still here &lt;b&gt;typed&lt;/b&gt;</textarea>" in page
     assert not Message.objects.filter(text__startswith="Still here").exists()
+
+
+def test_with_redis_sends_over_the_limit_are_refused_the_same_way(
+    limits, redis_cache, client_for, ada, chat
+):
+    limits(message=1)
+    client = client_for(ada)
+    assert compose(client, chat, "one").status_code == 200
+
+    response = compose(client, chat, "two")
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "Try again in" in toast_of(response)["message"]
+    assert not Message.objects.filter(text="two").exists()
 
 
 def test_inline_replies_count_as_messages(limits, client_for, ada, chat):

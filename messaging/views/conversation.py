@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accounts.models import Block
-from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
+from accounts.ratelimit import check_rate
 from messaging import services
 from messaging.display import prepare_messages
 from messaging.forms import AddPeopleForm, MessageEditForm, MessageForm, RenameConversationForm
@@ -210,15 +210,13 @@ def conversation_post(request, pk: int):
     form = MessageForm(request.POST, user=request.user, conversation=conversation)
     sent = None
     if form.is_valid():
-        try:
-            check_rate(action="message", key=request.user.pk)
-        except RateLimited as exc:
-            # Nothing stored; without JavaScript the page again with the text still in the form.
-            is_reply = form.reply_to_pk is not None
-            forms = {"reply_form": form} if is_reply else {"form": form}
-            return rate_limited_response(
-                request, exc, render_page=lambda: _render_page(request, conversation, **forms)
-            )
+        # Without JavaScript, refused: the page again with the text still in its form.
+        forms = {"reply_form": form} if form.reply_to_pk is not None else {"form": form}
+        check_rate(
+            action="message",
+            key=request.user.pk,
+            page=lambda: _render_page(request, conversation, **forms),
+        )
         try:
             sent = services.message_send(
                 sender=request.user,

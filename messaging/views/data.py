@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
+from accounts.ratelimit import check_rate
 from messaging.export import write_user_export
 
 
@@ -20,10 +20,7 @@ def settings_data(request):
     POST rather than a link: building the export reads everything the person has, so a
     prefetching browser or crawler must not trigger it (and the form carries a CSRF token)."""
     if request.method == "POST":
-        try:
-            check_rate(action="export", key=request.user.pk)
-        except RateLimited as limited:
-            return rate_limited_response(request, limited)
+        check_rate(action="export", key=request.user.pk)
         # A temporary file, not memory: an export with thousands of images can weigh gigabytes.
         # FileResponse streams it out in chunks and closes (so deletes) it when done.
         file = tempfile.TemporaryFile(suffix=".zip")  # noqa: SIM115 - the response closes it

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
+from accounts.ratelimit import check_rate
 from messaging import services
 from messaging.forms import QuickReplyForm
 from messaging.inbox import Cursor, inbox_page, inbox_row, request_count
@@ -44,12 +44,9 @@ def quick_reply(request, pk: int):
     conversation = _reply_target_or_404(request, pk)
     form = QuickReplyForm(request.POST)
     if form.is_valid():
-        try:
-            check_rate(action="message", key=request.user.pk)
-        except RateLimited as exc:
-            # A hidden conversation has no row to keep the text in: the plain page says why.
-            kept = None if conversation.hidden else (lambda: _reply_kept(request, pk, form))
-            return rate_limited_response(request, exc, render_page=kept)
+        # A hidden conversation has no row to keep the text in: the plain page says why.
+        kept = None if conversation.hidden else (lambda: _reply_kept(request, pk, form))
+        check_rate(action="message", key=request.user.pk, page=kept)
         try:
             services.message_send(
                 sender=request.user,

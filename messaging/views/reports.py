@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
+from accounts.ratelimit import check_rate
 from messaging.forms import REPORT_DETAILS_MAX, ReportForm
 from messaging.reports import (
     ALREADY_REPORTED,
@@ -107,14 +107,11 @@ def report(request, kind: str, key):
         return _render(request, _context(request, target, form, stop=stop))
     if not form.is_valid():
         return _render(request, _context(request, target, form), status=400)
-    try:
-        check_rate(action="report", key=request.user.pk)
-    except RateLimited as exc:
-        return rate_limited_response(
-            request,
-            exc,
-            render_page=lambda: render(request, TEMPLATE, _context(request, target, form)),
-        )
+    check_rate(
+        action="report",
+        key=request.user.pk,
+        page=lambda: render(request, TEMPLATE, _context(request, target, form)),
+    )
     try:
         report_create(
             reporter=request.user,

@@ -10,6 +10,7 @@ A send refused because someone can't see a secret pin or board keeps the people 
 the board's owner is offered to invite them as collaborators (`send_invite`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -17,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Value
 from django.db.models.functions import Coalesce, Lower, NullIf
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -25,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.models import Follow, User
-from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
+from accounts.ratelimit import check_rate
 from messaging.forms import SendForm
 from messaging.inbox import people_title
 from messaging.models import MAX_TEXT_LENGTH, Conversation, Message, Participant
@@ -226,12 +227,11 @@ def _send(request, target: Target):
     refusal = None
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            _check_send_rate(request.user, new_conversation=not data["conversation"])
-        except RateLimited as exc:
-            return rate_limited_response(
-                request, exc, render_page=lambda: _refresh(request, target)
-            )
+        _check_send_rate(
+            request.user,
+            new_conversation=not data["conversation"],
+            page=lambda: _refresh(request, target),
+        )
         try:
             if data["conversation"]:
                 conversation = get_object_or_404(
@@ -265,14 +265,16 @@ def _send(request, target: Target):
     return _render_body(request, context, status=200 if request.htmx else 400)
 
 
-def _check_send_rate(sender: User, *, new_conversation: bool) -> None:
+def _check_send_rate(
+    sender: User, *, new_conversation: bool, page: Callable[[], HttpResponse]
+) -> None:
     """Raise RateLimited before anything is stored. Sending to people (rather than into a
     chosen conversation) counts as starting a conversation even when it lands in an existing
     one with the same people: knowing that would mean doing the service's work twice, and the
     limit is far above what sending pins to friends takes."""
     if new_conversation:
-        check_rate(action="conversation", key=sender.pk)
-    check_rate(action="message", key=sender.pk)
+        check_rate(action="conversation", key=sender.pk, page=page)
+    check_rate(action="message", key=sender.pk, page=page)
 
 
 def _sent(request, target: Target, message: Message):

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
+from accounts.ratelimit import check_rate
 from pinboard import services
 from pinboard.forms import PinForm
 from pinboard.models import Pin
@@ -37,11 +37,8 @@ def pin_create(request):
         initial={"board": request.GET.get("board")},
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            check_rate(action="pin", key=request.user.pk)
-        except RateLimited as exc:
-            page = partial(render, request, "pinboard/pin_create.html", {"form": form})
-            return rate_limited_response(request, exc, render_page=page)
+        page = partial(render, request, "pinboard/pin_create.html", {"form": form})
+        check_rate(action="pin", key=request.user.pk, page=page)
         data = form.cleaned_data
         pin_fields = {
             "image": data["image"],

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.ratelimit import RateLimited, check_rate, rate_limited_response
+from accounts.ratelimit import check_rate
 from pinboard import services
 from pinboard.forms import CommentForm, SavePinForm
 from pinboard.models import Comment, Pin
@@ -67,13 +67,9 @@ def pin_save(request, pk: int):
         request.POST if request.method == "POST" else None, user=request.user, pin=pin
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            # A save makes a pin of your own, so it counts against the same hourly limit.
-            check_rate(action="pin", key=request.user.pk)
-        except RateLimited as exc:
-            context = {"pin": pin, "form": form}
-            page = partial(render, request, "pinboard/pin_save.html", context)
-            return rate_limited_response(request, exc, render_page=page)
+        # A save makes a pin of your own, so it counts against the same hourly limit.
+        page = partial(render, request, "pinboard/pin_save.html", {"pin": pin, "form": form})
+        check_rate(action="pin", key=request.user.pk, page=page)
         try:
             if form.cleaned_data["new_board_name"]:
                 saved = services.pin_save_to_new_board(
@@ -134,11 +130,8 @@ def comment_create(request, pk: int):
     pin = _visible_pin(request, pk)
     form = CommentForm(request.POST)
     if form.is_valid():
-        try:
-            check_rate(action="comment", key=request.user.pk)
-        except RateLimited as exc:
-            page = partial(_render_detail, request, pin, form)
-            return rate_limited_response(request, exc, render_page=page)
+        page = partial(_render_detail, request, pin, form)
+        check_rate(action="comment", key=request.user.pk, page=page)
         try:
             services.comment_create(author=request.user, pin=pin, text=form.cleaned_data["text"])
         except ValidationError as exc:  # refused (a block): shown where the form was

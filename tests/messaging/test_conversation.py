@@ -420,6 +420,27 @@ def test_the_page_shows_the_newest_fifty_and_loads_older_by_cursor(people, chat,
     assert "Newer messages" in without_js.text
 
 
+@pytest.mark.parametrize("size", [1, 2])
+def test_a_send_costs_the_same_queries_at_any_size(
+    people, chat, client_for, image, size, django_assert_num_queries
+):
+    if size == 2:
+        services.conversation_add_people(
+            conversation=chat.conversation, by=people.ada, people=[people.dan, people.fay]
+        )
+        _add_mixed_messages(chat.conversation, people, 30, image)
+    client = client_for(people.bea)
+    data = {"text": "Sent", "idempotency_key": str(uuid.uuid4())}
+    # Session, user, conversation; the rate limit's count (one upsert); the idempotency key;
+    # the send (savepoint, participants, their people, blocks, locking the conversation, the
+    # message, the conversation's latest, unread counts, the sender's read mark, recipients,
+    # events, notify, release); the new message; the composer's pins and boards.
+    with django_assert_num_queries(21):
+        response = client.post(post_url(chat.conversation), data, **HTMX)
+    assert response.status_code == 200
+    assert chat.conversation.messages.filter(text="Sent").exists()
+
+
 def test_loading_older_messages_costs_the_same_queries_at_any_size(
     people, chat, client_for, image, django_assert_num_queries
 ):

@@ -146,6 +146,18 @@ def test_a_board_dialog_costs_one_more_query_for_its_cover(
     assert pin.image.grid.url in response.text
 
 
+def test_a_send_to_people_costs_a_fixed_number_of_queries(
+    client_for, ada, bram, chen, pin, django_assert_num_queries
+):
+    conversation_send(sender=ada, recipients=[bram], text="Hello")
+    client = client_for(ada)
+    # Among them, the two rate limits (a new conversation and a message): one upsert each.
+    with django_assert_num_queries(25):
+        response = client.post(send_url(pin=pin.pk), post_data(chen), **HTMX)
+    assert response.status_code == 200
+    assert Message.objects.filter(conversation__participants__user=chen).exists()
+
+
 def test_naming_nothing_or_two_things_to_send_is_a_bad_request(client_for, ada, pin):
     client = client_for(ada)
     assert client.get(SEND_URL).status_code == 400
