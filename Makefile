@@ -58,6 +58,7 @@ format: install
 
 test: install browser lint
 	@$(USE_DATABASE); \
+	  REDIS_TEST_URL=$$(.ci/ensure-redis); export REDIS_TEST_URL; \
 	  $(PY) manage.py makemigrations --check --dry-run > /dev/null && \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 
