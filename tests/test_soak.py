@@ -328,12 +328,12 @@ def warm_up(scene: Scene, polite: servers.Call | None) -> None:
     def page() -> None:
         servers.request(site.pages.address, "GET", "/messages/", headers=scene.visitor.headers())
 
-    # Pages a few at a time until a round opens no new connection: a busy sync worker cannot
-    # accept, so each of gunicorn's workers gets one of them and opens its connection.
+    # Two pages at a time until a round opens no new connection: a busy sync worker cannot
+    # accept, so each of gunicorn's two workers gets one of them and opens its connection.
     rounds = [servers.database_connections()]
 
     def no_new_connection() -> bool:
-        servers.run_all([page] * 4, workers=4)
+        servers.run_all([page] * 2, workers=2)
         rounds.append(servers.database_connections())
         return rounds[-1] == rounds[-2]
 
@@ -443,9 +443,9 @@ def test_dead_clients_leave_nothing_behind(site, kind):
     # Idle pool connections count too: a pool that grew for the dead clients' requests must
     # have shrunk back by now (or have been opened at full size in the warm-up).
     if after.connections > before.connections:
+        later = f" {waited} s later" if waited else ""
         problems.append(
-            f"{after.connections} PostgreSQL connections {waited} s later, "
-            f"{before.connections} before"
+            f"{after.connections} PostgreSQL connections{later}, {before.connections} before"
         )
     if after.threads > before.threads + THREAD_SLACK:
         problems.append(f"{after.threads} threads, {before.threads} before (+{THREAD_SLACK} ok)")
