@@ -21,11 +21,16 @@ members take turns), one liker (like, unlike, like, ... one transaction each) an
 (pin_save of the same pin). One LISTEN connection drains notifications throughout, as an event
 server does. Everyone starts together, runs WARMUP seconds uncounted, then `duration` seconds
 counted. Only benchmark users (PREFIX...) and their conversations, pins and likes are touched.
+
+Rates depend on whatever else the machine runs; the CPU a send costs (the sender process plus
+its PostgreSQL backend, read from /proc when PostgreSQL runs on the same machine) much less so.
+Lock waits (NOTIFY's) cost time, not CPU: they show in the rates and service times.
 """
 
 import io
 import json
 import multiprocessing
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -66,6 +71,7 @@ class Run:
     heard: int = 0  # notifications the listener received
     batches: int = 0  # NOTIFYs sent by the batch notifier
     send_ms: list[float] = field(default_factory=list)
+    send_cpu: float = 0.0  # seconds of CPU used by the senders and their database backends
 
 
 # --- Benchmark data ----------------------------------------------------------------------------
@@ -219,23 +225,45 @@ def _batch_notifier():
     return notify
 
 
+def _cpu_seconds(backend_pid: int) -> float:
+    """CPU time used so far by this process and by its PostgreSQL backend (0 for the backend
+    when PostgreSQL runs elsewhere: then /proc has no such postgres process)."""
+    used = time.process_time()
+    try:
+        with open(f"/proc/{backend_pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{backend_pid}/comm") as comm:
+            if comm.read().strip() == "postgres":
+                used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        pass
+    return used
+
+
 def _process(role, argument, configuration, start, duration, results) -> None:
-    """Set up, wait for everyone, loop `role`'s step until the end; count what finished in the
-    counted window."""
+    """Set up, wait for everyone, loop `role`'s step until the end; count the steps that
+    started in the counted window, and the CPU they used."""
     try:
         _publishing(configuration)
         step = role(argument) if argument is not None else role()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend_pid = cursor.fetchone()[0]
         run = Run(configuration)
         start.wait(timeout=JOIN_TIMEOUT)
         begin = time.monotonic() + WARMUP
         end = begin + duration
+        cpu_at_begin = None
         while (now := time.monotonic()) < end:
+            if now >= begin and cpu_at_begin is None:
+                cpu_at_begin = _cpu_seconds(backend_pid)
             what = step()
-            done = time.monotonic()
-            if what and done >= begin and done < end:
+            if what and now >= begin:
                 setattr(run, what, getattr(run, what) + 1)
                 if what == "sends":
-                    run.send_ms.append((done - now) * 1000)
+                    run.send_ms.append((time.monotonic() - now) * 1000)
+        if role is _sender and cpu_at_begin is not None:
+            run.send_cpu = _cpu_seconds(backend_pid) - cpu_at_begin
         results.put(run)
     except BaseException as error:  # reported to the parent, which fails the command
         results.put(f"{role.__name__}: {error!r}")
@@ -272,6 +300,7 @@ def run_once(*, configuration: str, data: Data, duration: float) -> Run:
             for name in ("sends", "likes", "saves", "heard", "batches"):
                 setattr(total, name, getattr(total, name) + getattr(part, name))
             total.send_ms += part.send_ms
+            total.send_cpu += part.send_cpu
     finally:
         for process in processes:
             process.join(timeout=5)
@@ -298,6 +327,10 @@ class Row:
             for run in self.runs
             if len(run.send_ms) >= 2
         ]
+        return statistics.median(values) if values else None
+
+    def cpu_ms_per_send(self) -> float | None:
+        values = [run.send_cpu * 1000 / run.sends for run in self.runs if run.sends]
         return statistics.median(values) if values else None
 
 
@@ -329,13 +362,13 @@ def table(rows: list[Row]) -> list[str]:
 
     lines = [
         "| Configuration | Sends/s | Likes/s | Saves/s | Send p50 (ms) | Send p99 (ms) "
-        "| NOTIFYs heard/s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| CPU per send (ms) | NOTIFYs heard/s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         lines.append(
             f"| {row.configuration} | {spread(row.rate('sends'))} | {spread(row.rate('likes'))} "
             f"| {spread(row.rate('saves'))} | {ms(row.percentile(50))} | {ms(row.percentile(99))} "
-            f"| {statistics.median(row.rate('heard')):.0f} |"
+            f"| {ms(row.cpu_ms_per_send())} | {statistics.median(row.rate('heard')):.0f} |"
         )
     return lines

@@ -19,8 +19,9 @@ class Command(BaseCommand):
         "--configurations: idle (no senders), none (no publishing), rows (event rows, no "
         "NOTIFY), notify (rows and NOTIFY, as today), batch (rows, and one notifier process "
         "that NOTIFYs once per batch). Configurations alternate, --rounds times each; prints "
-        "the median (and min-max) of each rate and the median p50/p99 of a send's service "
-        "time. Only benchmark users (notifybench...) are touched. DEBUG is off."
+        "the median (and min-max) of each rate, the median p50/p99 of a send's service "
+        "time and the CPU a send used (sender and its PostgreSQL backend, when local). Only "
+        "benchmark users (notifybench...) are touched. DEBUG is off."
     )
 
     def add_arguments(self, parser) -> None:
