@@ -14,6 +14,9 @@ inside the writer processes only (messaging/events.py is not changed):
 - batch: a prototype of the alternative. Senders write rows only; one notifier process per
   database reads new event rows by id cursor every BATCH_INTERVAL and sends one NOTIFY per
   batch.
+- sql: a prototype of a leaner publish with today's semantics: the recipients, their rows and
+  the NOTIFY in one SQL statement (no recipient query, no ORM objects).
+- sql-batch: the rows in one statement, the NOTIFY by the batch notifier.
 
 Every writer is its own process with its own database connection (Python threads would share
 one GIL): `writers` senders, each sending into its own conversation of `group_size` people (the
@@ -46,7 +49,7 @@ from pinboard.images import normalize_pin_upload, pin_image_store
 from pinboard.models import Board, Like, Pin
 
 PREFIX = "notifybench"
-CONFIGURATIONS = ("idle", "none", "rows", "notify", "batch")
+CONFIGURATIONS = ("idle", "none", "rows", "notify", "batch", "sql", "sql-batch")
 WARMUP = 1.0  # seconds run before counting starts
 BATCH_INTERVAL = 0.05  # seconds between the batch notifier's reads of the events table
 # The batch prototype's channel: its payloads are not the event servers' (listening: our listener).
@@ -134,12 +137,50 @@ def clean() -> None:
 # --- The processes -----------------------------------------------------------------------------
 
 
+# The "sql" prototypes' publish: one round trip finds the recipients, inserts their rows and
+# (unless batched) notifies them.
+LEAN_PUBLISH = """
+WITH recipients AS (
+    INSERT INTO messaging_event (user_id, kind, conversation_id, message_id, created_at)
+    SELECT user_id, %(kind)s, %(conversation)s, %(message)s, now()
+    FROM messaging_participant
+    WHERE conversation_id = %(conversation)s AND left_at IS NULL AND declined_at IS NULL
+    RETURNING user_id
+)
+SELECT {result} FROM recipients HAVING count(*) > 0
+"""
+NOTIFY_RECIPIENTS = (
+    "pg_notify(%(channel)s, json_build_object('users', array_agg(DISTINCT user_id))::text)"
+)
+
+
+def _lean_publish(*, notify: bool):
+    sql = LEAN_PUBLISH.format(result=NOTIFY_RECIPIENTS if notify else "count(*)")
+
+    def publish(*, kind, conversation, recipient_ids, message=None) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                {
+                    "kind": str(kind),
+                    "conversation": conversation.pk,
+                    "message": message.pk if message else None,
+                    "channel": events.CHANNEL,
+                },
+            )
+
+    return publish
+
+
 def _publishing(configuration: str) -> None:
     """Switch publishing in this (writer) process only."""
     if configuration == "none":
         events.active_member_ids = lambda conversation: []  # publish() then does nothing
     elif configuration in ("rows", "batch"):
         events._notify = lambda payload: None
+    elif configuration in ("sql", "sql-batch"):
+        events.active_member_ids = lambda conversation: None  # the statement finds them
+        events.publish = _lean_publish(notify=configuration == "sql")
 
 
 def _sender(conversation_id: int):
@@ -275,7 +316,7 @@ def run_once(*, configuration: str, data: Data, duration: float) -> Run:
     jobs = [(_liker, data), (_saver, data), (_listener, None)]
     if configuration != "idle":
         jobs += [(_sender, conversation) for conversation in data.conversations]
-    if configuration == "batch":
+    if configuration.endswith("batch"):
         jobs.append((_batch_notifier, None))
     context = multiprocessing.get_context("fork")  # children inherit settings (and test database)
     start, results = context.Barrier(len(jobs)), context.Queue()
