@@ -23,6 +23,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 from django.db import connection
+from django.test import Client
 
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -242,6 +243,13 @@ class Visitor:
     sessionid: str
     csrftoken: str = ""
 
+    @classmethod
+    def signed_in(cls, user, *, csrftoken: str = "") -> "Visitor":
+        """A session for `user` in the test database (so the servers see it)."""
+        client = Client()
+        client.force_login(user)
+        return cls(sessionid=client.cookies["sessionid"].value, csrftoken=csrftoken)
+
     def headers(self, *, post: bool = False) -> dict[str, str]:
         cookies = {"sessionid": self.sessionid}
         if self.csrftoken:
@@ -385,3 +393,92 @@ def run_all(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(run, jobs))
     return ran, errors
+
+
+class EventSourceClient:
+    """A browser's EventSource over a raw socket: reads events, remembers the last id, and can
+    reconnect with Last-Event-ID (to another server, as a load balancer would route it)."""
+
+    def __init__(self, visitor: "Visitor", *, receive_buffer: int | None = None) -> None:
+        self.visitor = visitor
+        self.receive_buffer = receive_buffer
+        self.last_event_id = ""
+        self.sock: socket.socket | None = None
+        self._buffer = b""
+        self._events: list[dict] = []
+
+    def connect(self, address: tuple[str, int]) -> "EventSourceClient":
+        host, port = address
+        self.sock = socket.socket()
+        if self.receive_buffer:  # before connecting, so the window starts small
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+        self.sock.settimeout(10)
+        self.sock.connect((host, int(port)))
+        headers = [
+            f"GET {EVENTS_PATH} HTTP/1.1",
+            f"Host: {host}:{port}",
+            f"Cookie: {self.visitor.headers()['Cookie']}",
+            "Accept: text/event-stream",
+        ]
+        if self.last_event_id:
+            headers.append(f"Last-Event-ID: {self.last_event_id}")
+        self.sock.sendall(("\r\n".join(headers) + "\r\n\r\n").encode())
+        self._buffer = b""
+        head = self._read_until(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), head[:200]
+        self._parse(self._read_chunk().decode())  # the opening `id: N / retry:` lines
+        return self
+
+    def _read_until(self, marker: bytes) -> bytes:
+        while marker not in self._buffer:
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("the server closed the stream")
+            self._buffer += data
+        head, _, self._buffer = self._buffer.partition(marker)
+        return head
+
+    def _read_chunk(self) -> bytes:
+        """One HTTP/1.1 chunk of the response body."""
+        size = int(self._read_until(b"\r\n"), 16)
+        if size == 0:
+            raise ConnectionError("the stream ended")
+        while len(self._buffer) < size + 2:
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("the server closed the stream")
+            self._buffer += data
+        chunk, self._buffer = self._buffer[:size], self._buffer[size + 2 :]
+        return chunk
+
+    def _parse(self, text: str) -> None:
+        for block in text.split("\n\n"):
+            fields = {}
+            for line in block.splitlines():
+                name, _, value = line.partition(": ")
+                if name and not name.startswith(":"):
+                    fields[name] = value
+            if "id" in fields:
+                self.last_event_id = fields["id"]
+            if "event" in fields:
+                self._events.append(fields)
+
+    def next_event(self, timeout: float = 10) -> dict:
+        self.sock.settimeout(timeout)
+        while not self._events:
+            self._parse(self._read_chunk().decode())
+        return self._events.pop(0)
+
+    def read_all_until_closed(self) -> list[dict]:
+        """Every event still on the way, until the server closes the connection."""
+        try:
+            while True:
+                self._parse(self._read_chunk().decode())
+        except (ConnectionError, TimeoutError, ValueError):
+            pass
+        events, self._events = self._events, []
+        return events
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import global_settings
 
-from tests.browser.servers import database_url, start_uvicorn, stop
+from tests.servers import launch_uvicorn, server_env, wait_until_ready
 
 # Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse the
 # test's own database calls there. Only the browser tests need this.
@@ -69,10 +69,11 @@ def asgi_server(django_db_setup, django_db_blocker, media_root):
     """uvicorn serving the app against the test database, for the module's tests; its base URL.
     pytest-django's live_server is WSGI and cannot hold an event stream open."""
     with django_db_blocker.unblock():
-        database = database_url()
+        env = server_env(media_root=media_root)
+    server = launch_uvicorn(env=env, log_dir=media_root.parent)
     try:
-        server, base_url = start_uvicorn(database=database, media_root=media_root)
+        wait_until_ready(server)
     except RuntimeError as exc:
         pytest.fail(str(exc))
-    yield base_url
-    stop(server)
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from messaging.services import conversation_send, message_send
+from tests.browser.forwarder import Forwarder
 from tests.browser.helpers import log_in
-from tests.browser.servers import Forwarder
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("asgi_settings")]

@@ -1,76 +1,14 @@
-"""Real servers for the browser journeys that need more than pytest-django's live_server: a
-uvicorn subprocess (the only way to hold an event stream open) and a TCP forwarder in front of it
-that can cut the network."""
+"""A TCP forwarder between the browser and a server process (tests/servers.py) that can cut the
+network: refuse connections for a while, or answer them with a proxy's 502."""
 
 import contextlib
-import os
 import selectors
 import socket
 import struct
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
-from urllib.request import urlopen
 
-from django.db import connection
-
-PROJECT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_url() -> str:
-    settings = connection.settings_dict
-    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
-    return (
-        f"postgres://{settings['USER']}{password}@{settings['HOST'] or '127.0.0.1'}:"
-        f"{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
-
-
-def start_uvicorn(*, database: str, media_root: Path) -> tuple[subprocess.Popen, str]:
-    """uvicorn serving the whole app against `database`; returns (process, base URL) once it
-    answers pages."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database,
-        "MEDIA_ROOT": str(media_root),
-        "DEBUG": "true",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "pinboard.asgi:application", "--port", str(port),
-         "--host", "127.0.0.1", "--no-access-log"],
-        cwd=PROJECT,
-        env=env,
-    )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urlopen(base_url + "/accounts/login/", timeout=2).read()
-            return server, base_url
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError("uvicorn did not start") from None
-            time.sleep(0.2)
-
-
-def stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
+from tests.servers import free_port
 
 
 class Forwarder:
