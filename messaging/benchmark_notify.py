@@ -5,18 +5,18 @@ saves) slow down meanwhile, with and without publishing? Publishing (messaging/e
 row per recipient in the events table plus a pg_notify in the same transaction; PostgreSQL
 takes a cluster-wide lock while it queues notifications at commit, so notifying commits
 serialize. The configurations separate the costs; the publishing code is switched at run time
-inside the writer processes only (messaging/events.py is not changed):
+inside the writer processes only:
 
 - idle: no senders, only the likes and saves (their baseline).
-- none: sends without publishing (no recipient lookup, no rows, no NOTIFY).
-- rows: event rows, no NOTIFY.
-- notify: event rows and one NOTIFY per send: what the services do today.
-- batch: a prototype of the alternative. Senders write rows only; one notifier process per
-  database reads new event rows by id cursor every BATCH_INTERVAL and sends one NOTIFY per
-  batch.
-- sql: a prototype of a leaner publish with today's semantics: the recipients, their rows and
-  the NOTIFY in one SQL statement (no recipient query, no ORM objects).
-- sql-batch: the rows in one statement, the NOTIFY by the batch notifier.
+- none: sends without publishing (no rows, no NOTIFY).
+- rows: event rows, no NOTIFY (the services' statement without its pg_notify).
+- notify: what the services do: one statement finds the recipients, inserts their rows and
+  NOTIFYs them (messaging/events.py).
+- orm: how the services published before: a recipient query, a bulk insert of one Event object
+  per recipient, then a NOTIFY (three round trips and the Python around them).
+- batch: the alternative for scaling out past NOTIFY's commit lock. Senders write rows only; one
+  notifier process per database reads new event rows by id cursor every BATCH_INTERVAL and
+  sends one NOTIFY per batch.
 
 Every writer is its own process with its own database connection (Python threads would share
 one GIL): `writers` senders, each sending into its own conversation of `group_size` people (the
@@ -49,7 +49,7 @@ from pinboard.images import normalize_pin_upload, pin_image_store
 from pinboard.models import Board, Like, Pin
 
 PREFIX = "notifybench"
-CONFIGURATIONS = ("idle", "none", "rows", "notify", "batch", "sql", "sql-batch")
+CONFIGURATIONS = ("idle", "none", "rows", "notify", "orm", "batch")
 WARMUP = 1.0  # seconds run before counting starts
 BATCH_INTERVAL = 0.05  # seconds between the batch notifier's reads of the events table
 # The batch prototype's channel: its payloads are not the event servers' (listening: our listener).
@@ -137,50 +137,28 @@ def clean() -> None:
 # --- The processes -----------------------------------------------------------------------------
 
 
-# The "sql" prototypes' publish: one round trip finds the recipients, inserts their rows and
-# (unless batched) notifies them.
-LEAN_PUBLISH = """
-WITH recipients AS (
-    INSERT INTO messaging_event (user_id, kind, conversation_id, message_id, created_at)
-    SELECT user_id, %(kind)s, %(conversation)s, %(message)s, now()
-    FROM messaging_participant
-    WHERE conversation_id = %(conversation)s AND left_at IS NULL AND declined_at IS NULL
-    RETURNING user_id
-)
-SELECT {result} FROM recipients HAVING count(*) > 0
-"""
-NOTIFY_RECIPIENTS = (
-    "pg_notify(%(channel)s, json_build_object('users', array_agg(DISTINCT user_id))::text)"
-)
-
-
-def _lean_publish(*, notify: bool):
-    sql = LEAN_PUBLISH.format(result=NOTIFY_RECIPIENTS if notify else "count(*)")
-
-    def publish(*, kind, conversation, recipient_ids, message=None) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                sql,
-                {
-                    "kind": str(kind),
-                    "conversation": conversation.pk,
-                    "message": message.pk if message else None,
-                    "channel": events.CHANNEL,
-                },
-            )
-
-    return publish
+def _orm_publish(*, kind, conversation, recipient_ids=None, message=None) -> None:
+    """How the services published before (kept to measure against): a query for the
+    recipients, one Event object each in a bulk insert, then the NOTIFY."""
+    if recipient_ids is None:
+        recipient_ids = events.active_member_ids(conversation)
+    if recipient_ids:
+        Event.objects.bulk_create(
+            Event(user_id=user_id, kind=kind, conversation=conversation, message=message)
+            for user_id in recipient_ids
+        )
+        events._notify({"users": sorted(set(recipient_ids))})
 
 
 def _publishing(configuration: str) -> None:
     """Switch publishing in this (writer) process only."""
     if configuration == "none":
-        events.active_member_ids = lambda conversation: []  # publish() then does nothing
-    elif configuration in ("rows", "batch"):
-        events._notify = lambda payload: None
-    elif configuration in ("sql", "sql-batch"):
-        events.active_member_ids = lambda conversation: None  # the statement finds them
-        events.publish = _lean_publish(notify=configuration == "sql")
+        events.publish_to_members = events.publish = lambda **kwargs: None
+    elif configuration in ("rows", "batch"):  # the same statement, without its NOTIFY
+        for name in ("_TO_MEMBERS_SQL", "_TO_LISTED_SQL"):
+            setattr(events, name, getattr(events, name).replace(events._NOTIFY_RECIPIENTS, "1"))
+    elif configuration == "orm":
+        events.publish_to_members = events.publish = _orm_publish
 
 
 def _sender(conversation_id: int):

@@ -159,11 +159,8 @@ def _append(
     Participant.objects.filter(conversation=conversation, user=sender).update(
         last_read_message_id=message.pk, unread_count=0
     )
-    events.publish(
-        kind=Event.Kind.MESSAGE_NEW,
-        conversation=conversation,
-        message=message,
-        recipient_ids=events.active_member_ids(conversation),
+    events.publish_to_members(
+        kind=Event.Kind.MESSAGE_NEW, conversation=conversation, message=message
     )
     return message
 
@@ -331,11 +328,11 @@ def conversation_add_people(
 
 
 def _announce_change(conversation: Conversation, *, only: list[int] | None = None) -> None:
-    events.publish(
-        kind=Event.Kind.CONVERSATION_CHANGED,
-        conversation=conversation,
-        recipient_ids=only if only is not None else events.active_member_ids(conversation),
-    )
+    kind = Event.Kind.CONVERSATION_CHANGED
+    if only is None:
+        events.publish_to_members(kind=kind, conversation=conversation)
+    else:
+        events.publish(kind=kind, conversation=conversation, recipient_ids=only)
 
 
 @transaction.atomic
@@ -388,12 +385,7 @@ def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
 
 def _announce_message(kind: str, message: Message) -> None:
     """Everyone in the conversation (the author's other tabs too) updates the message in place."""
-    events.publish(
-        kind=kind,
-        conversation=message.conversation,
-        message=message,
-        recipient_ids=events.active_member_ids(message.conversation),
-    )
+    events.publish_to_members(kind=kind, conversation=message.conversation, message=message)
 
 
 def message_can_be_edited(message: Message, user: User) -> bool:

@@ -17,9 +17,9 @@ class Command(BaseCommand):
         "own conversation of --group-size people), one liker and one saver process beside them "
         "and one LISTEN connection, for --duration seconds (after a 1 s warm-up), in each "
         "--configurations: idle (no senders), none (no publishing), rows (event rows, no "
-        "NOTIFY), notify (rows and NOTIFY, as today), batch (rows, and one notifier process "
-        "that NOTIFYs once per batch), sql and sql-batch (prototypes: recipients, rows and "
-        "NOTIFY in one statement; the same with batched NOTIFY). Configurations alternate, "
+        "NOTIFY), notify (what the services do: recipients, rows and NOTIFY in one statement), "
+        "orm (the previous way: a recipient query, a bulk insert, a NOTIFY), batch (rows, and "
+        "one notifier process that NOTIFYs once per batch). Configurations alternate, "
         "--rounds times each; prints "
         "the median (and min-max) of each rate, the median p50/p99 of a send's service "
         "time and the CPU a send used (sender and its PostgreSQL backend, when local). Only "
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=3, metavar="N")
         parser.add_argument(
             "--configurations",
-            default="idle,none,rows,notify",
+            default="idle,none,rows,notify,orm",
             metavar="NAMES",
             help="Comma-separated, from: " + ", ".join(benchmark_notify.CONFIGURATIONS),
         )
