@@ -319,25 +319,31 @@ def living_visitor(scene: Scene) -> None:
 
 
 def warm_up(scene: Scene, polite: servers.Call | None) -> None:
-    """Open what a server opens lazily, so the baseline already holds it: the stream's LISTEN
-    connection and read pool, each gunicorn worker's connection, and whatever the soaked kind
-    of request opens on its first use."""
+    """Open everything a server opens lazily, up to its configured size, so the baseline holds
+    it: the stream's LISTEN connection and its read pool (which grows under concurrent
+    streams), one connection per page thread (the ASGI server's thread pool, each of gunicorn's
+    workers), and whatever the soaked kind of request opens on its first use. The bound that
+    matters is that dead clients never take the server past that: a leak would."""
     site = scene.site
-    servers.open_and_close(site.address_for(servers.EVENTS_PATH), stream_call(scene).raw())
+    events = site.address_for(servers.EVENTS_PATH)
+    stream = stream_call(scene).raw()
+
+    def open_stream() -> None:
+        servers.open_and_close(events, stream)
 
     def page() -> None:
         servers.request(site.pages.address, "GET", "/messages/", headers=scene.visitor.headers())
 
-    # Two pages at a time until a round opens no new connection: a busy sync worker cannot
-    # accept, so each of gunicorn's two workers gets one of them and opens its connection.
+    # Rounds of more concurrent pages and streams than there are threads and pooled
+    # connections, until a round opens no new connection.
     rounds = [servers.database_connections()]
 
     def no_new_connection() -> bool:
-        servers.run_all([page] * 2, workers=2)
+        servers.run_all([open_stream] * 8 + [page] * 16, workers=24)
         rounds.append(servers.database_connections())
         return rounds[-1] == rounds[-2]
 
-    servers.wait_for(no_new_connection, timeout=10, interval=0)
+    servers.wait_for(no_new_connection, timeout=20, interval=0)
     if polite is not None:
         status, _, _ = servers.request(
             site.address_for(polite.path),
