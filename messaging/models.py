@@ -280,6 +280,16 @@ class Message(models.Model):
     def has_card(self) -> bool:
         return self.kind != self.Kind.TEXT
 
+    def is_sent_by(self, user) -> bool:
+        """Whether `user` wrote this message (their own messages look different on the page)."""
+        return user is not None and user.is_authenticated and self.sender_id == user.pk
+
+    def deletable_by(self, user) -> bool:
+        """Who may delete a message: its sender (services.message_delete enforces it, also
+        checking they are still in the conversation; the page offers "Delete" by the same
+        answer, the `can_delete` flag)."""
+        return self.is_sent_by(user)
+
 
 # --- What a send carries: value types shared by the services and the forms ----------------
 

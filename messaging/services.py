@@ -368,7 +368,7 @@ def _announce_message(kind: str, message: Message) -> None:
 
 def message_can_be_edited(message: Message, user: User) -> bool:
     return (
-        message.sender_id == user.pk
+        message.is_sent_by(user)
         and not message.is_deleted
         and message.kind == Message.Kind.TEXT
         and timezone.now() - message.created_at <= EDIT_WINDOW
@@ -380,7 +380,7 @@ def message_edit(*, message: Message, editor: User, text: str) -> Message:
     Participant.objects.participation(
         conversation=message.conversation, user=editor, allow_request=True
     )
-    if message.sender_id != editor.pk:
+    if not message.is_sent_by(editor):
         raise PermissionDenied("You can only edit your own messages.")
     if not message_can_be_edited(message, editor):
         raise ValidationError(
@@ -399,7 +399,7 @@ def message_delete(*, message: Message, user: User) -> Message:
     Participant.objects.participation(
         conversation=message.conversation, user=user, allow_request=True
     )
-    if message.sender_id != user.pk:
+    if not message.deletable_by(user):
         raise PermissionDenied("You can only delete your own messages.")
     message.text = ""
     message.pin = message.board = message.profile = None

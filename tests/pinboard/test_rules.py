@@ -3,6 +3,7 @@ or by a queryset rule, and pages only ask flags computed by that same rule (issu
 services and querysets, flags in templates")."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,21 @@ def flashed(response) -> list[str]:
 
 
 # --- The layout: templates ask, forms validate -------------------------------------------------
+
+# A template deciding who may do something compares ids with the viewer: `x.owner_id == user.pk`,
+# `person == user`, `participant.user_id != user.pk`. None may remain.
+ID_COMPARISON = re.compile(r"[!=]=\s*(?:request\.)?user\b|\buser(?:\.pk|\.id)?\s*[!=]=")
+
+
+def test_no_template_compares_the_viewer_with_an_owner():
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted((ROOT / "templates").rglob("*.html"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if ID_COMPARISON.search(line)
+    ]
+
+    assert offenders == []
 
 
 def test_forms_import_no_services():
