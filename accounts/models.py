@@ -2,7 +2,7 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 
@@ -40,13 +40,15 @@ class UserQuerySet(models.QuerySet):
     def with_block_state(self, viewer=None):
         """`blocked_by_viewer` (the viewer blocked this person) and `blocks_viewer` (this person
         blocked the viewer), as annotations: the flags templates ask before offering a follow,
-        message or unblock button, computed by the same rule the services enforce."""
+        message or unblock button, computed by the same rule the services enforce. And
+        `is_viewer`: this person is the viewer (their own profile: edit it, never follow it)."""
         if viewer is None or not viewer.is_authenticated:
             no = models.Value(False)
-            return self.annotate(blocked_by_viewer=no, blocks_viewer=no)
+            return self.annotate(blocked_by_viewer=no, blocks_viewer=no, is_viewer=no)
         return self.annotate(
             blocked_by_viewer=Exists(Block.objects.filter(blocker=viewer, blocked=OuterRef("pk"))),
             blocks_viewer=Exists(Block.objects.filter(blocker=OuterRef("pk"), blocked=viewer)),
+            is_viewer=models.ExpressionWrapper(Q(pk=viewer.pk), output_field=models.BooleanField()),
         )
 
     def not_blocked_with(self, viewer):
@@ -92,6 +94,11 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    def may_be_followed_by(self, user) -> bool:
+        """Anyone signed in may follow a person but that person (services.user_follow refuses
+        that, and blocks either way; a "Follow" button asks this)."""
+        return user is not None and user.is_authenticated and self.pk != user.pk
 
     def get_absolute_url(self) -> str:
         return reverse("profile", kwargs={"username": self.username})

@@ -15,6 +15,7 @@ from accounts.models import Block, Follow, User
 # Said to someone who tries to follow a person they blocked or who blocked them. Neutral on
 # purpose: blocking is silent, so the message never says who blocked whom.
 FOLLOW_REFUSED = "You can't follow this person."
+FOLLOW_SELF = "You can't follow yourself."
 
 
 def _delete_file_on_commit(name: str) -> None:
@@ -47,9 +48,10 @@ def user_update_profile(
 
 @transaction.atomic
 def user_follow(*, follower: User, followee: User) -> None:
-    """Following twice is harmless; following yourself is refused by the database too."""
-    if follower.pk == followee.pk:
-        raise ValueError("People cannot follow themselves.")
+    """Following twice is harmless. Following yourself is refused here (and by the database's
+    check constraint too), like following across a block: a ValidationError the view shows."""
+    if not followee.may_be_followed_by(follower):
+        raise ValidationError(FOLLOW_SELF, code="self")
     if Block.objects.between(follower, followee).exists():
         raise ValidationError(FOLLOW_REFUSED, code="blocked")
     Follow.objects.bulk_create(

@@ -9,8 +9,16 @@ from django.db.models.functions import Lower
 from django.utils.functional import cached_property
 
 from accounts.models import User
-from messaging.models import MAX_TEXT_LENGTH, Conversation, Message, Report
-from messaging.services import NO_ATTACHMENT, Attachment, SecretContentRefused, max_participants
+from messaging.models import (
+    MAX_TEXT_LENGTH,
+    NO_ATTACHMENT,
+    Attachment,
+    Conversation,
+    Message,
+    Report,
+    SecretContentRefused,
+    max_participants,
+)
 from pinboard.models import Board, Pin
 
 
@@ -151,7 +159,8 @@ class MessageForm(forms.Form):
         return cleaned
 
     def add_send_error(self, exc: ValidationError | PermissionDenied) -> None:
-        """Show why messaging.services refused the send, next to the field it is about."""
+        """Show why messaging.services.message_send refused the send, next to the field it is
+        about."""
         if isinstance(exc, SecretContentRefused):
             self.secret_refusal = exc
             self.add_error(None, exc)

@@ -5,12 +5,14 @@ board or profile in a message is a reference, re-checked for every viewer at eve
 (messaging/cards.py), never a copy.
 """
 
+from dataclasses import dataclass
+
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from accounts.models import Block
+from accounts.models import Block, User
 from pinboard.models import Board, Comment, Pin
 
 MAX_TEXT_LENGTH = 2000
@@ -277,6 +279,61 @@ class Message(models.Model):
     @property
     def has_card(self) -> bool:
         return self.kind != self.Kind.TEXT
+
+    def is_sent_by(self, user) -> bool:
+        """Whether `user` wrote this message (their own messages look different on the page)."""
+        return user is not None and user.is_authenticated and self.sender_id == user.pk
+
+    def deletable_by(self, user) -> bool:
+        """Who may delete a message: its sender (services.message_delete enforces it, also
+        checking they are still in the conversation; the page offers "Delete" by the same
+        answer, the `can_delete` flag)."""
+        return self.is_sent_by(user)
+
+
+# --- What a send carries: value types shared by the services and the forms ----------------
+
+
+def max_participants() -> int:
+    """How many people a conversation may hold (DESIGN.md §3.4: 2 to 10)."""
+    return getattr(settings, "MESSAGING_MAX_PARTICIPANTS", 10)
+
+
+class SecretContentRefused(ValidationError):
+    """Someone in the conversation could not see the secret pin or board being sent (raised by
+    messaging.services.message_send; the composer form shows it next to the attachment)."""
+
+    def __init__(self, *, people: list[User], board: Board, is_board: bool, can_invite: bool):
+        self.people = people
+        self.board = board
+        self.can_invite = can_invite
+        names = ", ".join(person.name for person in people)
+        what = "board" if is_board else "pin"
+        super().__init__(
+            f"{names} can't see this secret {what}, so it was not sent.", code="secret_content"
+        )
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """What a message carries besides its text: at most one pin, board or profile."""
+
+    pin: Pin | None = None
+    board: Board | None = None
+    profile: User | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.pin is not None:
+            return Message.Kind.PIN
+        if self.board is not None:
+            return Message.Kind.BOARD
+        if self.profile is not None:
+            return Message.Kind.PROFILE
+        return Message.Kind.TEXT
+
+
+NO_ATTACHMENT = Attachment()
 
 
 class Event(models.Model):

@@ -2,10 +2,8 @@
 
 import functools
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Subquery
@@ -15,49 +13,21 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import user_block
 from messaging import events
-from messaging.models import MAX_TEXT_LENGTH, Conversation, Event, Message, Participant
+from messaging.models import (  # the value types re-exported: callers build sends with them
+    MAX_TEXT_LENGTH,
+    NO_ATTACHMENT,
+    Attachment,
+    Conversation,
+    Event,
+    Message,
+    Participant,
+    SecretContentRefused,
+    max_participants,
+)
 from messaging.permissions import cannot_message, needs_request
 from pinboard.models import Board, Pin
 
 EDIT_WINDOW = timedelta(minutes=15)
-
-
-def max_participants() -> int:
-    return getattr(settings, "MESSAGING_MAX_PARTICIPANTS", 10)
-
-
-class SecretContentRefused(ValidationError):
-    """Someone in the conversation could not see the secret pin or board being sent."""
-
-    def __init__(self, *, people: list[User], board: Board, is_board: bool, can_invite: bool):
-        self.people = people
-        self.board = board
-        self.can_invite = can_invite
-        names = ", ".join(person.name for person in people)
-        what = "board" if is_board else "pin"
-        super().__init__(
-            f"{names} can't see this secret {what}, so it was not sent.", code="secret_content"
-        )
-
-
-@dataclass(frozen=True)
-class Attachment:
-    pin: Pin | None = None
-    board: Board | None = None
-    profile: User | None = None
-
-    @property
-    def kind(self) -> str:
-        if self.pin is not None:
-            return Message.Kind.PIN
-        if self.board is not None:
-            return Message.Kind.BOARD
-        if self.profile is not None:
-            return Message.Kind.PROFILE
-        return Message.Kind.TEXT
-
-
-NO_ATTACHMENT = Attachment()
 
 
 def _check_text(text: str, attachment: Attachment) -> str:
@@ -390,7 +360,7 @@ def _announce_message(kind: str, message: Message) -> None:
 
 def message_can_be_edited(message: Message, user: User) -> bool:
     return (
-        message.sender_id == user.pk
+        message.is_sent_by(user)
         and not message.is_deleted
         and message.kind == Message.Kind.TEXT
         and timezone.now() - message.created_at <= EDIT_WINDOW
@@ -402,7 +372,7 @@ def message_edit(*, message: Message, editor: User, text: str) -> Message:
     Participant.objects.participation(
         conversation=message.conversation, user=editor, allow_request=True
     )
-    if message.sender_id != editor.pk:
+    if not message.is_sent_by(editor):
         raise PermissionDenied("You can only edit your own messages.")
     if not message_can_be_edited(message, editor):
         raise ValidationError(
@@ -421,7 +391,7 @@ def message_delete(*, message: Message, user: User) -> Message:
     Participant.objects.participation(
         conversation=message.conversation, user=user, allow_request=True
     )
-    if message.sender_id != user.pk:
+    if not message.deletable_by(user):
         raise PermissionDenied("You can only delete your own messages.")
     message.text = ""
     message.pin = message.board = message.profile = None

@@ -114,6 +114,13 @@ def _shown(user, *, owner: str = "owner") -> Q:
     return shown | Q(**{owner: user}) if _is_signed_in(user) else shown
 
 
+def _allowed(rule) -> Exists:
+    """A flag for templates from a read rule (a queryset such as `editable_by(user)`): whether
+    the row is among those the rule allows. The same rule the service enforces, so a button is
+    shown exactly when its write would be accepted (DESIGN.md §3.1: templates ask, never decide)."""
+    return Exists(rule.filter(pk=OuterRef("pk")))
+
+
 class BoardQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Public boards, plus secret boards the person owns or collaborates on; a board hidden by
@@ -139,6 +146,13 @@ class BoardQuerySet(models.QuerySet):
         if not _is_signed_in(user):
             return self.none()
         return self.filter(owner=user)
+
+    def with_permissions(self, user):
+        """`can_edit` (editable_by) and `can_pin` (pinnable_by): what the board page offers."""
+        return self.annotate(
+            can_edit=_allowed(Board.objects.editable_by(user)),
+            can_pin=_allowed(Board.objects.pinnable_by(user)),
+        )
 
     def with_pin_count(self):
         """`pin_count`: the pins everyone sees (not those hidden by moderators)."""
@@ -195,6 +209,11 @@ class Board(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("board_detail", kwargs={"pk": self.pk})
+
+    def may_be_followed_by(self, user) -> bool:
+        """Anyone signed in may follow a board but its owner (services.board_follow refuses
+        that, and blocks either way; a card's "Follow board" button asks this)."""
+        return _is_signed_in(user) and self.owner_id != user.pk
 
 
 def file_stem(field: str = "file") -> models.Func:
@@ -295,6 +314,10 @@ class PinQuerySet(models.QuerySet):
         if not _is_signed_in(user):
             return self.none()
         return self.visible_to(user).filter(owner=user)
+
+    def with_can_edit(self, user):
+        """`can_edit`: the pin is among editable_by(user) (an "Edit" link, not "Report")."""
+        return self.annotate(can_edit=_allowed(Pin.objects.editable_by(user)))
 
     def followed_by(self, user, *, followed: Q | None = None):
         """Pins the person sees because they follow the pinner or the board. Pass `followed`
@@ -438,6 +461,16 @@ class CommentQuerySet(models.QuerySet):
         """Not hidden by moderators, or written by the viewer. For the comments of a pin already
         checked with Pin.objects.visible_to()."""
         return self.filter(_shown(user, owner="author"))
+
+    def deletable_by(self, user):
+        """Comments the person may delete: their own, on a pin they can still see."""
+        if not _is_signed_in(user):
+            return self.none()
+        return self.visible_to(user).filter(author=user)
+
+    def with_can_delete(self, user):
+        """`can_delete`: the comment is among deletable_by(user) (a "Delete" button)."""
+        return self.annotate(can_delete=_allowed(Comment.objects.deletable_by(user)))
 
 
 class Comment(models.Model):

@@ -49,8 +49,23 @@ def board_create(
         raise BoardNameTaken(_name_taken_message(name), code="name_taken") from None
 
 
+# Said when someone who does not own a board tries to change it (Board.objects.editable_by).
+BOARD_EDIT_REFUSED = "Only the board's owner can change its name, description or secrecy."
+INVITE_REFUSED = "Only the board's owner can invite collaborators."
+
+
+def _may_edit_board(user: User, board: Board) -> bool:
+    return Board.objects.editable_by(user).filter(pk=board.pk).exists()
+
+
 @transaction.atomic
-def board_update(*, board: Board, name: str, description: str, is_secret: bool) -> Board:
+def board_update(
+    *, board: Board, editor: User, name: str, description: str, is_secret: bool
+) -> Board:
+    """Change a board's settings: only as its owner (the rule the board page's "Edit board" and
+    the edit view read, Board.objects.editable_by)."""
+    if not _may_edit_board(editor, board):
+        raise PermissionDenied(BOARD_EDIT_REFUSED)
     name = name.strip()
     if _name_taken(board.owner, name, exclude_pk=board.pk):
         raise BoardNameTaken(_name_taken_message(name), code="name_taken")
@@ -82,8 +97,8 @@ def board_delete(*, board: Board) -> None:
 
 @transaction.atomic
 def board_invite(*, board: Board, inviter: User, invitee: User) -> BoardMember:
-    if board.owner_id != inviter.pk:
-        raise PermissionDenied("Only the board's owner can invite collaborators.")
+    if not _may_edit_board(inviter, board):
+        raise PermissionDenied(INVITE_REFUSED)
     if invitee.pk == board.owner_id:
         raise ValidationError("You own this board already.", code="owner")
     if Block.objects.between(inviter, invitee).exists():
@@ -100,8 +115,8 @@ def board_invite_those_who_cannot_see(
 ) -> list[User]:
     """Invite, as collaborators, the people who can't see the board yet (someone a secret pin
     or board was refused for). Returns who was invited."""
-    if board.owner_id != inviter.pk:
-        raise PermissionDenied("Only the board's owner can invite collaborators.")
+    if not _may_edit_board(inviter, board):
+        raise PermissionDenied(INVITE_REFUSED)
     invited = []
     for person in people:
         if not Board.objects.visible_to(person).filter(pk=board.pk).exists():
@@ -127,7 +142,9 @@ def board_member_remove(*, board: Board, user: User) -> None:
 
 @transaction.atomic
 def board_follow(*, user: User, board: Board) -> None:
-    """Following twice is harmless; across a block (either way) it is refused."""
+    """Following twice is harmless; your own board, or across a block (either way), refused."""
+    if not board.may_be_followed_by(user):
+        raise ValidationError("You can't follow your own board.", code="own_board")
     if Block.objects.between(user, board.owner_id).exists():
         raise ValidationError("You can't follow this board.", code="blocked")
     BoardFollow.objects.bulk_create([BoardFollow(user=user, board=board)], ignore_conflicts=True)
@@ -139,6 +156,16 @@ def board_unfollow(*, user: User, board: Board) -> None:
 
 
 # --- Pins -------------------------------------------------------------------------------------
+
+# Said when someone tries to pin onto a board that is neither theirs nor one they collaborate on.
+PIN_ON_BOARD_REFUSED = "You can only add pins to your own boards and to boards you collaborate on."
+PIN_EDIT_REFUSED = "You can only edit your own pins."
+
+
+def _may_pin_on(user: User, board: Board) -> bool:
+    """The one rule for where a person may put a pin (create, move, save): Board.pinnable_by,
+    which is also what every board picker lists."""
+    return Board.objects.pinnable_by(user).filter(pk=board.pk).exists()
 
 
 def pin_create(
@@ -155,8 +182,8 @@ def pin_create(
     stored = None
     try:
         with transaction.atomic():
-            if not Board.objects.pinnable_by(owner).filter(pk=board.pk).exists():
-                raise PermissionDenied("You can only add pins to your boards.")
+            if not _may_pin_on(owner, board):
+                raise PermissionDenied(PIN_ON_BOARD_REFUSED)
             stored = pin_image_store(image)
             return Pin.objects.create(
                 owner=owner,
@@ -185,7 +212,9 @@ def pin_create_on_new_board(
 def pin_update(
     *, pin: Pin, editor: User, title: str, description: str, source_url: str, board: Board
 ) -> Pin:
-    if not Board.objects.pinnable_by(editor).filter(pk=board.pk).exists():
+    if not Pin.objects.editable_by(editor).filter(pk=pin.pk).exists():
+        raise PermissionDenied(PIN_EDIT_REFUSED)
+    if not _may_pin_on(editor, board):
         raise PermissionDenied("You can only move pins to your boards.")
     if pin.from_secret_board and not board.is_secret:
         raise ValidationError(_SECRET_TO_PUBLIC, code="secret_to_public")
@@ -234,7 +263,7 @@ def pin_may_be_saved_to(*, pin: Pin, board: Board) -> bool:
 @transaction.atomic
 def pin_save(*, user: User, pin: Pin, board: Board) -> Pin:
     """Save (repin) a visible pin to one of the person's boards. The save shares the image file."""
-    if not Board.objects.pinnable_by(user).filter(pk=board.pk).exists():
+    if not _may_pin_on(user, board):
         raise PermissionDenied("You can only save pins to your boards.")
     if not Pin.objects.visible_to(user).filter(pk=pin.pk).exists():
         raise PermissionDenied("You can only save pins you can see.")
@@ -285,7 +314,8 @@ def comment_create(*, author: User, pin: Pin, text: str) -> Comment:
 
 @transaction.atomic
 def comment_delete(*, comment: Comment, user: User) -> None:
-    if comment.author_id != user.pk:
+    """Only its author deletes a comment (Comment.objects.deletable_by, also the "Delete" flag)."""
+    if not Comment.objects.deletable_by(user).filter(pk=comment.pk).exists():
         raise PermissionDenied("You can only delete your own comments.")
     comment.delete()
 

@@ -44,6 +44,23 @@ def _own_message_or_404(request, pk: int, message_pk: int) -> Message:
     return get_object_or_404(mine.select_related("conversation"), pk=message_pk)
 
 
+def _prepare(rows, viewer) -> list[Message]:
+    """prepare_messages (cards, `can_edit`, likes and follows), plus the flags the message
+    template asks instead of comparing ids: `is_own` (the viewer wrote it: styled as theirs),
+    `can_delete` (Message.deletable_by, what services.message_delete enforces) and, on a board
+    or profile card, `can_follow` (Board/User.may_be_followed_by, what the follow services
+    enforce: not your own board, not yourself)."""
+    messages = prepare_messages(rows, viewer)
+    for message in messages:
+        message.is_own = message.is_sent_by(viewer)
+        message.can_delete = message.deletable_by(viewer)
+        if message.kind == Message.Kind.BOARD and message.board is not None:
+            message.can_follow = message.board.may_be_followed_by(viewer)
+        elif message.kind == Message.Kind.PROFILE and message.profile is not None:
+            message.can_follow = message.profile.may_be_followed_by(viewer)
+    return messages
+
+
 def _page_of_messages(conversation: Conversation, viewer, *, before: int | None):
     """The newest PAGE_SIZE messages (older than `before`, when given), oldest first, prepared
     for the viewer; and the cursor for the page before them, or None when there is none.
@@ -54,7 +71,7 @@ def _page_of_messages(conversation: Conversation, viewer, *, before: int | None)
         rows = rows.filter(pk__lt=before)
     rows = list(rows.order_by("-pk")[: PAGE_SIZE + 1])
     older = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
-    return prepare_messages(reversed(rows[:PAGE_SIZE]), viewer), older
+    return _prepare(reversed(rows[:PAGE_SIZE]), viewer), older
 
 
 def _newer_messages(conversation: Conversation, viewer, *, after: int):
@@ -62,24 +79,27 @@ def _newer_messages(conversation: Conversation, viewer, *, after: int):
     whether more follow them."""
     rows = Message.objects.filter(conversation=conversation, pk__gt=after).with_card_data()
     rows = list(rows.with_block_flag(viewer).order_by("pk")[: PAGE_SIZE + 1])
-    return prepare_messages(rows[:PAGE_SIZE], viewer), len(rows) > PAGE_SIZE
+    return _prepare(rows[:PAGE_SIZE], viewer), len(rows) > PAGE_SIZE
 
 
 def _one_message(message_pk: int, viewer) -> Message:
     rows = Message.objects.with_card_data().with_block_flag(viewer).filter(pk=message_pk)
-    return prepare_messages(rows, viewer)[0]
+    return _prepare(rows, viewer)[0]
 
 
 def _people(conversation: Conversation, viewer):
-    """Everyone in the conversation now (one query): (all of them, you, the others)."""
+    """Everyone in the conversation now (one query): (all of them, you, the others). Each is
+    flagged `is_viewer` ("You" on the page, and no "Block" button next to yourself)."""
     participants = list(
         Participant.objects.active()
         .filter(conversation=conversation)
         .select_related("user", "invited_by")
         .order_by("joined_at", "pk")
     )
-    me = next(p for p in participants if p.user_id == viewer.pk)
-    return participants, me, [p for p in participants if p.user_id != viewer.pk]
+    for participant in participants:
+        participant.is_viewer = participant.user_id == viewer.pk
+    me = next(p for p in participants if p.is_viewer)
+    return participants, me, [p for p in participants if not p.is_viewer]
 
 
 def _title(conversation: Conversation, others: list[Participant]) -> str:

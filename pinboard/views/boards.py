@@ -13,7 +13,12 @@ from pinboard.pagination import keyset_page, parse_cursor
 
 
 def _visible_board(request, pk: int) -> Board:
-    boards = Board.objects.visible_to(request.user).select_related("owner").with_pin_count()
+    boards = (
+        Board.objects.visible_to(request.user)
+        .select_related("owner")
+        .with_pin_count()
+        .with_permissions(request.user)
+    )
     if request.user.is_authenticated:
         follows = BoardFollow.objects.filter(user=request.user, board=OuterRef("pk"))
         boards = boards.annotate(followed=Exists(follows))
@@ -52,16 +57,11 @@ def board_detail(request, pk: int):
     }
     if request.htmx and cursor is not None:
         return render(request, "pinboard/components.html#pin_items", context)
-    user = request.user
     context.update(
         collaborators=list(
             board.memberships.filter(status=BoardMember.Status.ACCEPTED).select_related("user")
         ),
-        is_owner=user.is_authenticated and board.owner_id == user.pk,
         invitation=_pending_invitation(request, pk),
-    )
-    context["can_pin"] = context["is_owner"] or any(
-        member.user_id == user.pk for member in context["collaborators"]
     )
     return render(request, "pinboard/board_detail.html", context)
 
@@ -86,7 +86,7 @@ def board_edit(request, pk: int):
     form = BoardForm(request.POST if request.method == "POST" else None, instance=board)
     if request.method == "POST" and form.is_valid():
         try:
-            services.board_update(board=board, **form.cleaned_data)
+            services.board_update(board=board, editor=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error("name" if exc.code == "name_taken" else "is_secret", exc)
         else:
@@ -109,13 +109,11 @@ def board_delete(request, pk: int):
 @login_required
 def board_follow(request, pk: int):
     board = _visible_board(request, pk)
-    if board.owner_id == request.user.pk:
-        messages.error(request, "You can't follow your own board.")
-    elif request.POST.get("follow") == "1":
+    if request.POST.get("follow") == "1":
         try:
             services.board_follow(user=request.user, board=board)
-        except ValidationError as error:
-            messages.error(request, error.message)
+        except ValidationError as error:  # your own board, or a block either way
+            messages.error(request, error.messages[0])
     else:
         services.board_unfollow(user=request.user, board=board)
     if request.htmx:
@@ -129,12 +127,14 @@ def collaborators(request, pk: int):
     """The owner invites and removes collaborators; collaborators see who else is on the board."""
     # Owner and accepted collaborators only: everyone else (invitees too) gets 404.
     board = get_object_or_404(
-        Board.objects.pinnable_by(request.user).select_related("owner"), pk=pk
+        Board.objects.pinnable_by(request.user)
+        .select_related("owner")
+        .with_permissions(request.user),
+        pk=pk,
     )
-    is_owner = board.owner_id == request.user.pk
     form = InviteForm(request.POST if request.method == "POST" else None, board=board)
     if request.method == "POST":
-        if not is_owner:
+        if not board.can_edit:
             raise Http404
         if form.is_valid():
             invitee = form.cleaned_data["username"]
@@ -151,7 +151,7 @@ def collaborators(request, pk: int):
     return render(
         request,
         "pinboard/board_collaborators.html",
-        {"board": board, "memberships": memberships, "form": form, "is_owner": is_owner},
+        {"board": board, "memberships": memberships, "form": form},
     )
 
 

@@ -24,6 +24,7 @@ def _visible_pin(request, pk: int) -> Pin:
     # controls: the rule services.pin_blocked_for enforces.
     pins = (
         visible.for_cards(request.user)
+        .with_can_edit(request.user)
         .select_related("board", "saved_from__owner")
         # "Saved from" names the original only where the viewer could open it.
         .annotate(saved_from_visible=Exists(visible.filter(pk=OuterRef("saved_from_id"))))
@@ -32,7 +33,8 @@ def _visible_pin(request, pk: int) -> Pin:
 
 
 def _comments(pin: Pin, viewer):
-    return pin.comments.shown_to(viewer).select_related("author").order_by("id")
+    comments = pin.comments.shown_to(viewer).with_can_delete(viewer)
+    return comments.select_related("author").order_by("id")
 
 
 def _render_detail(request, pin: Pin, comment_form: CommentForm, status: int = 200):
@@ -153,9 +155,7 @@ def comment_create(request, pk: int):
 @require_POST
 @login_required
 def comment_delete(request, pk: int):
-    comment = get_object_or_404(
-        Comment.objects.visible_to(request.user).filter(author=request.user), pk=pk
-    )
+    comment = get_object_or_404(Comment.objects.deletable_by(request.user), pk=pk)
     pin = comment.pin
     services.comment_delete(comment=comment, user=request.user)
     if request.htmx:

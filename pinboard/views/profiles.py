@@ -52,12 +52,10 @@ def profile(request, username: str):
 def follow(request, username: str):
     person = get_object_or_404(get_user_model().objects.active(), username__iexact=username)
     refused = ""
-    if person == request.user:
-        refused = "You can't follow yourself."
-    elif request.POST.get("follow") == "1":
+    if request.POST.get("follow") == "1":
         try:
             user_follow(follower=request.user, followee=person)
-        except ValidationError as exc:  # a block either way: refused, nothing stored
+        except ValidationError as exc:  # yourself, or a block either way: nothing stored
             refused = exc.messages[0]
     else:
         user_unfollow(follower=request.user, followee=person)

@@ -113,7 +113,13 @@ def test_secret_pin_card_is_private_for_someone_added_to_the_conversation_later(
 
 def test_pin_card_becomes_private_when_its_board_turns_secret(world):
     card = send(world, pin=world.public_pin)
-    board_update(board=world.public_board, name="Sofas", description="", is_secret=True)
+    board_update(
+        board=world.public_board,
+        editor=world.public_board.owner,
+        name="Sofas",
+        description="",
+        is_secret=True,
+    )
 
     assert state(world, "bob", card) == PRIVATE
     assert state(world, "alice", card) == VISIBLE

@@ -884,3 +884,33 @@ def test_the_page_costs_the_same_queries_at_any_size(
     send(conversation, people.ada, "Anyone?")
     with django_assert_num_queries(23):
         client.get(url)
+
+
+def test_the_page_asks_the_rules_for_own_messages_and_cards(people, client_for):
+    """Delete (Message.deletable_by), own styling, "You", no Block next to yourself, and no
+    Follow on a card of your own board or profile (the follow services refuse those)."""
+    own_board = BoardFactory(owner=people.ada, name="Lamps")
+    first = services.conversation_send(
+        sender=people.ada,
+        recipients=[people.bea, people.cy],
+        text="Mine",
+        attachment=Attachment(board=own_board),
+    )
+    conversation = first.conversation
+    own_profile = send(conversation, people.ada, attachment=Attachment(profile=people.ada))
+    theirs = send(conversation, people.bea, text="Theirs")
+    ada = client_for(people.ada)
+
+    page = ada.get(conversation_url(conversation)).text
+    manage = ada.get(reverse("conversation_manage", args=[conversation.pk])).text
+
+    assert delete_url(first) in page
+    assert delete_url(own_profile) in page
+    assert delete_url(theirs) not in page
+    assert page.count("message message--own") == 2
+    assert ">You</a>" in page
+    assert reverse("board_follow", args=[own_board.pk]) not in page
+    assert reverse("user_follow", args=["ada"]) not in page
+    assert "@ada · you" in manage
+    assert reverse("conversation_block", args=[conversation.pk, "ada"]) not in manage
+    assert reverse("conversation_block", args=[conversation.pk, "bea"]) in manage

@@ -97,7 +97,9 @@ def world(db):
     turned_pin = PinFactory(board=turned, title="Turned secret pin")
     pin_like(user=alice, pin=turned_pin)
     comment_create(author=alice, pin=turned_pin, text="Comment on a pin gone secret")
-    board_update(board=turned, name=turned.name, description="", is_secret=True)
+    board_update(
+        board=turned, editor=turned.owner, name=turned.name, description="", is_secret=True
+    )
 
     talk = conversation_send(sender=alice, recipients=[bob], text="Hi Bob, about the roses")
     message_send(sender=bob, conversation=talk.conversation, text="Happy to help")
@@ -243,7 +245,7 @@ def test_a_card_of_a_pin_gone_secret_shows_no_title(world):
     board = BoardFactory(owner=bob, name="Soon secret")
     pin = PinFactory(board=board, title="Hush hush")
     sent = conversation_send(sender=bob, recipients=[carol], attachment=Attachment(pin=pin))
-    board_update(board=board, name=board.name, description="", is_secret=True)
+    board_update(board=board, editor=board.owner, name=board.name, description="", is_secret=True)
 
     conversations = read_json(export(carol), "conversations.json")
     (card,) = [m for c in conversations for m in c["messages"] if m["id"] == sent.pk]

@@ -134,7 +134,9 @@ def test_secret_board_the_viewer_cannot_see_is_previewed_without_its_name(
     ada, bram, _ = ada_bram_chen
     board = BoardFactory(owner=ada, name="Gift ideas")
     conversation = send(ada, [bram], board=board).conversation
-    pinboard_services.board_update(board=board, name=board.name, description="", is_secret=True)
+    pinboard_services.board_update(
+        board=board, editor=board.owner, name=board.name, description="", is_secret=True
+    )
 
     response = client_for(bram).get(INBOX)
 
