@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from django.conf import global_settings
 
+from messaging.services import conversation_send
+from tests.factories import UserFactory
 from tests.servers import launch_uvicorn, server_env, wait_until_ready
 
 # Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse the
@@ -77,3 +79,11 @@ def asgi_server(django_db_setup, django_db_blocker, media_root):
         pytest.fail(str(exc))
     yield f"http://127.0.0.1:{server.port}"
     server.stop()
+
+
+@pytest.fixture
+def ada_and_bea(db):
+    """Ada and Bea, in a conversation Ada started."""
+    ada = UserFactory(username="ada", display_name="Ada Archer")
+    bea = UserFactory(username="bea", display_name="Bea Baker")
+    return ada, bea, conversation_send(sender=ada, recipients=[bea], text="Hi Bea").conversation

@@ -67,3 +67,14 @@ def click_like_a_person(page: Page, locator: Locator) -> None:
     locator.scroll_into_view_if_needed()
     box = locator.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def message_texts(page, text: str):
+    """The messages in the open conversation whose text is exactly `text`."""
+    exactly = re.compile(rf"^{re.escape(text)}$")
+    return page.locator("#message-list .message__text", has_text=exactly)
+
+
+def messages_matching(page, pattern: str = ""):
+    """The messages in the open conversation whose text matches the regular expression."""
+    return page.locator("#message-list .message__text", has_text=re.compile(pattern))

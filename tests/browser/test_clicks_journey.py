@@ -19,7 +19,13 @@ from accounts.models import User
 from messaging.models import Message
 from messaging.services import conversation_send, message_send
 from pinboard.models import Pin
-from tests.browser.helpers import LIVE_FETCHES, HeldRequests, click_like_a_person, log_in
+from tests.browser.helpers import (
+    LIVE_FETCHES,
+    HeldRequests,
+    click_like_a_person,
+    log_in,
+    message_texts,
+)
 from tests.factories import BoardFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("asgi_settings")]
@@ -28,18 +34,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 @pytest.fixture
 def browser_context_args(browser_context_args, asgi_server):
     return {**browser_context_args, "base_url": asgi_server}
-
-
-@pytest.fixture
-def ada_and_bea(db):
-    ada = UserFactory(username="ada", display_name="Ada Archer")
-    bea = UserFactory(username="bea", display_name="Bea Baker")
-    return ada, bea, conversation_send(sender=ada, recipients=[bea], text="Hi Bea").conversation
-
-
-def message_texts(page: Page, text: str):
-    exactly = re.compile(rf"^{re.escape(text)}$")
-    return page.locator("#message-list .message__text", has_text=exactly)
 
 
 def test_send_right_after_opening_a_conversation_sends_every_time(page: Page, ada_and_bea):

@@ -8,9 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from messaging.services import conversation_send, message_send, publish_typing
-from tests.browser.helpers import HeldRequests, log_in
-from tests.factories import UserFactory
+from messaging.services import message_send, publish_typing
+from tests.browser.helpers import HeldRequests, log_in, messages_matching
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("asgi_settings")]
 
@@ -18,17 +17,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 @pytest.fixture
 def browser_context_args(browser_context_args, asgi_server):
     return {**browser_context_args, "base_url": asgi_server}
-
-
-@pytest.fixture
-def ada_and_bea(db):
-    ada = UserFactory(username="ada", display_name="Ada Archer")
-    bea = UserFactory(username="bea", display_name="Bea Baker")
-    return ada, bea, conversation_send(sender=ada, recipients=[bea], text="Hi Bea").conversation
-
-
-def message_texts(page: Page, pattern: str = ""):
-    return page.locator("#message-list .message__text", has_text=re.compile(pattern))
 
 
 def test_a_burst_of_messages_costs_a_couple_of_fetches_not_one_each(page: Page, ada_and_bea):
@@ -48,8 +36,8 @@ def test_a_burst_of_messages_costs_a_couple_of_fetches_not_one_each(page: Page, 
     expect(page.get_by_text("Ada Archer is typing…")).to_be_visible()  # so all 60 events are in
     first_fetch.release()
 
-    expect(message_texts(page, r"^Burst \d+$")).to_have_count(60)
-    expect(message_texts(page).last).to_have_text("Burst 60")
+    expect(messages_matching(page, r"^Burst \d+$")).to_have_count(60)
+    expect(messages_matching(page).last).to_have_text("Burst 60")
     # Time for any fetches still queued behind the first to show up (there were 60 of them).
     page.wait_for_timeout(2000)
     assert len(fetches) <= 3, fetches
@@ -63,20 +51,22 @@ def test_a_long_open_conversation_keeps_the_newest_and_loads_older_on_demand(
         message_send(sender=ada, conversation=conversation, text=f"Early {n}")
     log_in(page, "bea")
     page.goto(f"/messages/{conversation.pk}/")
-    expect(message_texts(page)).to_have_count(8)
+    expect(messages_matching(page)).to_have_count(8)
     page.evaluate("window.__sameDocument = true")
     # The real bound is a few hundred; the list says how many it keeps.
     page.locator("#message-list").evaluate("list => { list.dataset.maxMessages = '5'; }")
 
     for n in range(1, 5):
         message_send(sender=ada, conversation=conversation, text=f"Live {n}")
-        expect(message_texts(page, f"^Live {n}$")).to_have_count(1)
+        expect(messages_matching(page, f"^Live {n}$")).to_have_count(1)
 
     # Five kept, the newest; the oldest went.
-    expect(message_texts(page)).to_have_text(["Early 7", "Live 1", "Live 2", "Live 3", "Live 4"])
+    expect(messages_matching(page)).to_have_text(
+        ["Early 7", "Live 1", "Live 2", "Live 3", "Live 4"]
+    )
     page.get_by_role("link", name="Load older messages").click()
     expected = ["Hi Bea", *(f"Early {n}" for n in range(1, 8)), *(f"Live {n}" for n in range(1, 5))]
-    expect(message_texts(page)).to_have_text(expected)
+    expect(messages_matching(page)).to_have_text(expected)
     # Focus stays where the reader was: on the oldest message, now that there are no older.
     expect(page.locator("#message-list > li.message").first).to_be_focused()
     assert page.evaluate("window.__sameDocument") is True

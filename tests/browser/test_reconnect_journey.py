@@ -3,16 +3,14 @@ behind a proxy is down for a while, the open conversation catches up without a r
 again; signed out elsewhere, the tab says so and stops asking. The browser reaches uvicorn through
 a TCP forwarder in the test, which cuts the network."""
 
-import re
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from messaging.services import conversation_send, message_send
+from messaging.services import message_send
 from tests.browser.forwarder import Forwarder
-from tests.browser.helpers import log_in
-from tests.factories import UserFactory
+from tests.browser.helpers import log_in, message_texts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("asgi_settings")]
 
@@ -27,13 +25,6 @@ def forwarder(asgi_server):
 @pytest.fixture
 def browser_context_args(browser_context_args, forwarder):
     return {**browser_context_args, "base_url": forwarder.url}
-
-
-@pytest.fixture
-def ada_and_bea(db):
-    ada = UserFactory(username="ada", display_name="Ada Archer")
-    bea = UserFactory(username="bea", display_name="Bea Baker")
-    return ada, bea, conversation_send(sender=ada, recipients=[bea], text="Hi Bea").conversation
 
 
 class Streams:
@@ -57,19 +48,32 @@ class Streams:
             waited += 100
 
 
-def message_texts(page: Page, text: str):
-    return page.locator("#message-list .message__text", has_text=re.compile(rf"^{text}$"))
+def bea_streaming_in(page: Page, conversation) -> Streams:
+    """Bea signed in, the conversation open and streaming; the document marked, so a reload
+    would show."""
+    log_in(page, "bea")
+    streams = Streams(page)
+    page.goto(f"/messages/{conversation.pk}/")
+    streams.wait_until_opened(1)
+    page.evaluate("window.__sameDocument = true")
+    return streams
+
+
+def assert_live_again_without_a_reload(page: Page, ada, conversation) -> None:
+    """The page streams again, quietly (background work raises no alarms), in the same
+    document it had before the drop."""
+    expect(page.get_by_text("Reconnecting…")).to_be_hidden()
+    message_send(sender=ada, conversation=conversation, text="And now, live")
+    expect(message_texts(page, "And now, live")).to_have_count(1)
+    expect(page.locator("#toasts .toast")).to_have_count(0)  # background work, no alarms
+    assert page.evaluate("window.__sameDocument") is True
 
 
 def test_after_a_30_second_network_drop_the_page_catches_up_without_a_reload(
     page: Page, forwarder: Forwarder, ada_and_bea
 ):
     ada, _, conversation = ada_and_bea
-    log_in(page, "bea")
-    streams = Streams(page)
-    page.goto(f"/messages/{conversation.pk}/")
-    streams.wait_until_opened(1)
-    page.evaluate("window.__sameDocument = true")
+    streams = bea_streaming_in(page, conversation)
 
     forwarder.cut(refuse_for=30)
     expect(page.get_by_text("Reconnecting…")).to_be_visible()
@@ -78,11 +82,7 @@ def test_after_a_30_second_network_drop_the_page_catches_up_without_a_reload(
     # Back after 30 s: the message shows, the page streams again, nothing was reloaded.
     expect(message_texts(page, "Sent while you were away")).to_have_count(1, timeout=60_000)
     streams.wait_until_opened(2)
-    expect(page.get_by_text("Reconnecting…")).to_be_hidden()
-    message_send(sender=ada, conversation=conversation, text="And now, live")
-    expect(message_texts(page, "And now, live")).to_have_count(1)
-    expect(page.locator("#toasts .toast")).to_have_count(0)  # background work, no alarms
-    assert page.evaluate("window.__sameDocument") is True
+    assert_live_again_without_a_reload(page, ada, conversation)
 
 
 def test_when_the_server_behind_a_proxy_is_back_the_page_streams_again(
@@ -91,11 +91,7 @@ def test_when_the_server_behind_a_proxy_is_back_the_page_streams_again(
     # A proxy's "502" closes an EventSource for good (Chrome does not retry an error status):
     # the page itself must find out why and try again.
     ada, _, conversation = ada_and_bea
-    log_in(page, "bea")
-    streams = Streams(page)
-    page.goto(f"/messages/{conversation.pk}/")
-    streams.wait_until_opened(1)
-    page.evaluate("window.__sameDocument = true")
+    streams = bea_streaming_in(page, conversation)
 
     forwarder.cut(bad_gateway_for=10)
     expect(page.get_by_text("Reconnecting…")).to_be_visible()
@@ -105,11 +101,7 @@ def test_when_the_server_behind_a_proxy_is_back_the_page_streams_again(
     # Generous: right after a reconnect the page's catch-up queues behind everything else the
     # (possibly busy) test machine is doing; what matters is that it comes without a reload.
     expect(message_texts(page, "Sent while the server was down")).to_have_count(1, timeout=20_000)
-    expect(page.get_by_text("Reconnecting…")).to_be_hidden()
-    message_send(sender=ada, conversation=conversation, text="And now, live")
-    expect(message_texts(page, "And now, live")).to_have_count(1)
-    expect(page.locator("#toasts .toast")).to_have_count(0)  # background work, no alarms
-    assert page.evaluate("window.__sameDocument") is True
+    assert_live_again_without_a_reload(page, ada, conversation)
 
 
 def test_signed_out_elsewhere_the_tab_says_so_and_stops_asking(
