@@ -55,12 +55,12 @@ def prepare_cards(messages: Sequence[Message], viewer, *, covers: bool) -> None:
     """Set what the templates read (see the module's docstring) on exactly these messages.
     `covers`: also read the cover pins of the boards shown (a board card shows them; a preview
     line does not)."""
-    pins = _pins([m.pin_id for m in messages if m.kind == Message.Kind.PIN], viewer)
-    boards = _boards([m.board_id for m in messages if m.kind == Message.Kind.BOARD], viewer)
+    pins = _pins(_target_ids(messages, "pin"), viewer)
+    boards = _boards(_target_ids(messages, "board"), viewer)
     if covers:
-        shown = [board for board in boards.values() if board.visible]
+        shown = [board for board in boards.values() if board.card_state == VISIBLE]
         attach_cover_pins(shown, {board.pk: board.cover_ids for board in shown})
-    profiles = _profiles([m.profile_id for m in messages if m.kind == Message.Kind.PROFILE], viewer)
+    profiles = _profiles(_target_ids(messages, "profile"), viewer)
     for message in messages:
         message.card_state = None
         if message.kind == Message.Kind.PIN:
@@ -74,25 +74,41 @@ def prepare_cards(messages: Sequence[Message], viewer, *, covers: bool) -> None:
 # --- Reading: one query per kind -------------------------------------------------------------
 
 
+def _target_ids(messages: Sequence[Message], field: str) -> set[int]:
+    """The ids of the pins, boards or people (`field`) these messages hold; a deleted one has
+    left NULL behind (on_delete=SET_NULL), and its card reads "no longer available"."""
+    return {pk for message in messages if (pk := getattr(message, f"{field}_id")) is not None}
+
+
 def _visible(model, viewer) -> Exists:
     """Whether the viewer may see the row: the model's own read rule, asked per row."""
     return Exists(model.objects.visible_to(viewer).filter(pk=OuterRef("pk")))
 
 
-def _pins(ids: list[int | None], viewer) -> dict[int, Pin]:
+def _state(*, visible: bool, hidden: bool) -> str:
+    # Hidden by moderators reads as gone, like a deleted target (its owner still sees it: for
+    # them it is visible).
+    if visible:
+        return VISIBLE
+    return UNAVAILABLE if hidden else PRIVATE
+
+
+def _pins(ids: set[int], viewer) -> dict[int, Pin]:
     """The pins by id, as pin cards show them (`for_cards`: image, owner, like count, the
-    viewer's like, `is_hidden`), each with `visible`. A pin hidden by moderators is left out
-    unless it is the viewer's own (`for_cards` shows it to nobody else): it reads as gone."""
-    ids = {pk for pk in ids if pk is not None}
+    viewer's like), each with its `card_state`. `for_cards` leaves out a pin hidden by
+    moderators unless it is the viewer's own: missing, it reads as gone."""
     if not ids:
         return {}
     pins = Pin.objects.filter(pk__in=ids).for_cards(viewer).defer("search_vector")
-    return {pin.pk: pin for pin in pins.annotate(visible=_visible(Pin, viewer))}
+    pins = pins.annotate(visible=_visible(Pin, viewer))
+    for pin in pins:
+        pin.card_state = _state(visible=pin.visible, hidden=pin.is_hidden)
+    return {pin.pk: pin for pin in pins}
 
 
-def _boards(ids: list[int | None], viewer) -> dict[int, Board]:
-    """The boards by id with their owner, `pin_count`, `cover_ids`, `visible` and `followed`."""
-    ids = {pk for pk in ids if pk is not None}
+def _boards(ids: set[int], viewer) -> dict[int, Board]:
+    """The boards by id with their owner, `pin_count`, `cover_ids` and `followed`, each with
+    its `card_state`."""
     if not ids:
         return {}
     follows = BoardFollow.objects.filter(user=viewer, board=OuterRef("pk"))
@@ -103,58 +119,50 @@ def _boards(ids: list[int | None], viewer) -> dict[int, Board]:
         .with_pin_count()
         .annotate(visible=_visible(Board, viewer), followed=Exists(follows), cover_ids=cover_ids())
     )
+    for board in boards:
+        board.card_state = _state(visible=board.visible, hidden=board.hidden_at is not None)
     return {board.pk: board for board in boards}
 
 
-def _profiles(ids: list[int | None], viewer) -> dict[int, User]:
-    """The people by id, each with `followed`."""
-    ids = {pk for pk in ids if pk is not None}
+def _profiles(ids: set[int], viewer) -> dict[int, User]:
+    """The people by id with `followed`, each with its `card_state`: an account closed
+    (inactive) reads as gone."""
     if not ids:
         return {}
     follows = Follow.objects.filter(follower=viewer, followee=OuterRef("pk"))
     people = User.objects.filter(pk__in=ids).annotate(followed=Exists(follows))
+    for person in people:
+        person.card_state = VISIBLE if person.is_active else UNAVAILABLE
     return {person.pk: person for person in people}
 
 
 # --- Deciding: what each card shows ----------------------------------------------------------
 
 
-def _show(message: Message, field: str, target) -> None:
-    """Put the target in the message's relation cache: the object itself when the card is
-    visible, None otherwise, so a template never reaches a hidden one (nor fetches it lazily).
-    The `<field>_id` column keeps its value: the message still records what was sent."""
-    Message._meta.get_field(field).set_cached_value(message, target)
+def _set_card(message: Message, field: str, target):
+    """Set the message's `card_state` from its target (None: deleted, or hidden and so left
+    out) and return the target if the card shows it, else None.
+
+    Only a shown target goes into the message's relation cache; otherwise None does, so a
+    template never reaches a private one, nor fetches it lazily. The `<field>_id` column keeps
+    its value: the message still records what was sent."""
+    message.card_state = target.card_state if target is not None else UNAVAILABLE
+    shown = target if message.card_state == VISIBLE else None
+    Message._meta.get_field(field).set_cached_value(message, shown)
+    return shown
 
 
 def _set_pin_card(message: Message, pin: Pin | None) -> None:
-    if pin is not None and pin.visible:
-        message.card_state = VISIBLE
+    if pin := _set_card(message, "pin", pin):
         message.like_count, message.liked = pin.like_count, pin.liked
-    else:
-        # Hidden by moderators (the pin, or its board) reads as gone, like a deleted pin.
-        gone = pin is None or pin.is_hidden
-        message.card_state = UNAVAILABLE if gone else PRIVATE
-        pin = None
-    _show(message, "pin", pin)
 
 
 def _set_board_card(message: Message, board: Board | None) -> None:
-    if board is not None and board.visible:
-        message.card_state = VISIBLE
-        message.followed = board.followed
-    else:
-        gone = board is None or board.hidden_at is not None
-        message.card_state = UNAVAILABLE if gone else PRIVATE
-        board = None
-    message.visible_board = board
-    _show(message, "board", board)
+    message.visible_board = _set_card(message, "board", board)
+    if message.visible_board is not None:
+        message.followed = message.visible_board.followed
 
 
 def _set_profile_card(message: Message, person: User | None) -> None:
-    if person is not None and person.is_active:
-        message.card_state = VISIBLE
+    if person := _set_card(message, "profile", person):
         message.followed = person.followed
-    else:
-        message.card_state = UNAVAILABLE
-        person = None
-    _show(message, "profile", person)
