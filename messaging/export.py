@@ -31,6 +31,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import Block, Follow, User
+from messaging.cards import VISIBLE, attach_cards_in_chunks
 from messaging.models import Conversation, Message, Participant
 from pinboard.models import Board, BoardFollow, BoardMember, Comment, Like, Pin, PinImage
 
@@ -359,16 +360,10 @@ def _messages(user: User, participation: Participant) -> Iterator[dict]:
     messages = Message.objects.filter(conversation_id=participation.conversation_id)
     if participation.left_at is not None:
         messages = messages.filter(created_at__lte=participation.left_at)
-    messages = (
-        messages.select_related("sender", "pin", "board", "profile")
-        .defer("pin__search_vector", "board__search_vector")
-        .annotate(
-            pin_visible=Exists(Pin.objects.visible_to(user).filter(pk=OuterRef("pin_id"))),
-            board_visible=Exists(Board.objects.visible_to(user).filter(pk=OuterRef("board_id"))),
-        )
-        .order_by("pk")
-    )
-    for message in messages.iterator(chunk_size=CHUNK_SIZE):
+    messages = messages.select_related("sender").order_by("pk")
+    # Cards are checked as on the page (messaging/cards.py), one chunk of messages at a time.
+    rows = messages.iterator(chunk_size=CHUNK_SIZE)
+    for message in attach_cards_in_chunks(rows, user, size=CHUNK_SIZE):
         yield _message(message)
 
 
@@ -385,6 +380,7 @@ def _message(message: Message) -> dict:
     }
     if message.is_deleted:
         return item
+    visible = message.card_state == VISIBLE
     if message.kind == Message.Kind.PIN:
         item["pin"] = (
             {
@@ -392,7 +388,7 @@ def _message(message: Message) -> dict:
                 "title": message.pin.title,
                 "url": message.pin.get_absolute_url(),
             }
-            if message.pin_visible
+            if visible
             else UNAVAILABLE
         )
     elif message.kind == Message.Kind.BOARD:
@@ -402,10 +398,9 @@ def _message(message: Message) -> dict:
                 "name": message.board.name,
                 "url": message.board.get_absolute_url(),
             }
-            if message.board_visible
+            if visible
             else UNAVAILABLE
         )
     elif message.kind == Message.Kind.PROFILE:
-        profile = message.profile
-        item["profile"] = profile.username if profile and profile.is_active else UNAVAILABLE
+        item["profile"] = message.profile.username if visible else UNAVAILABLE
     return item

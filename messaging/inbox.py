@@ -1,10 +1,10 @@
 """The inbox read: a person's conversations, newest activity first, one keyset page at a time.
 
 A page costs a fixed number of queries however many conversations, people and messages there are:
-the conversations with the viewer's own read marker (one query), their last messages with what
-their previews show (one prefetch), everyone still in them (one prefetch), and the per-viewer
-card checks of messaging/cards.py (at most three). The nav badge is one SUM over the partial
-index `messaging_part_unread_idx`.
+the conversations with the viewer's own read marker (one query), their last messages with their
+senders (one prefetch), everyone still in them (one prefetch), and the per-viewer card checks of
+messaging/cards.py (at most one query per kind of card: pins, boards, profiles). The nav badge
+is one SUM over the partial index `messaging_part_unread_idx`.
 """
 
 import uuid
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import User
-from messaging.cards import UNAVAILABLE, VISIBLE, attach_cards
+from messaging.cards import UNAVAILABLE, VISIBLE, prepare_cards
 from messaging.compiled import CompiledQuery
 from messaging.models import Conversation, Message, Participant, hidden_by_block
 
@@ -92,7 +92,8 @@ def inbox_conversations(user, *, requests: bool = False) -> QuerySet[Conversatio
 
     `viewer_unread` and `viewer_muted` come from the viewer's own Participant row (a separate
     filtered join, so they never mix with another participant's); `last_message` is fetched with
-    what its card check needs; `people` holds everyone still in the conversation (viewer too).
+    its sender (its card is read by `describe`); `people` holds everyone still in the
+    conversation (viewer too).
     """
     return (
         Conversation.objects.readable_by(user)
@@ -101,7 +102,9 @@ def inbox_conversations(user, *, requests: bool = False) -> QuerySet[Conversatio
         .annotate(viewer_unread=F("viewer__unread_count"), viewer_muted=F("viewer__muted"))
         .prefetch_related(
             Prefetch(
-                "last_message", queryset=Message.objects.with_card_data().with_block_flag(user)
+                # Not with_card_data(): a preview shows no quote.
+                "last_message",
+                queryset=Message.objects.select_related("sender").with_block_flag(user),
             ),
             Prefetch(
                 "participants",
@@ -191,7 +194,9 @@ def request_count(user) -> int:
 def describe(conversations: list[Conversation], viewer) -> None:
     """Set what each row shows on the conversations: `others`, `avatars`, `title`, `preview`,
     `when` (relative), `unread` (0 when muted) and a fresh `reply_key` for its quick reply."""
-    attach_cards([c.last_message for c in conversations if c.last_message is not None], viewer)
+    last_messages = [c.last_message for c in conversations if c.last_message is not None]
+    # A preview line names a pin or board; it shows no cover.
+    prepare_cards(last_messages, viewer, covers=False)
     now = timezone.now()
     for conversation in conversations:
         others = sorted(
@@ -231,7 +236,7 @@ _CARD_NOUN = {
 def preview(message: Message | None, viewer) -> str:
     """The line under a row's title, for this viewer (a card's title only if they may see it).
 
-    Expects the message to have been through `attach_cards` for the same viewer.
+    Expects the message's card prepared for the same viewer (messaging/cards.py).
     """
     if message is None:
         return "No messages yet"

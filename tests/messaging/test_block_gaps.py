@@ -130,9 +130,10 @@ def test_collapsed_quotes_cost_no_extra_query(
             sender=people.cy, conversation=quoted_group, text=f"Cy {n}", reply_to=card
         )
     client.get(url("conversation", quoted_group.pk))
-    # As test_blocks.test_collapsed_messages_cost_no_extra_query, plus the pin card's queries
-    # (its prefetch, likes): the flags ride on the page's own query.
-    with django_assert_num_queries(15):
+    # As test_blocks.test_collapsed_messages_cost_no_extra_query, plus the quoted messages and
+    # the pin card's one query (messaging/cards.py; was 15): the flags ride on the page's own
+    # query.
+    with django_assert_num_queries(13):
         html = client.get(url("conversation", quoted_group.pk)).text
     assert html.count(QUOTE_SUMMARY) == size + 1
 

@@ -10,7 +10,10 @@ secret pin was sent, and has since been removed from the board).
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from accounts.models import Follow
 from messaging.cards import PRIVATE, UNAVAILABLE, VISIBLE, attach_cards
 from messaging.models import Message
 from messaging.services import (
@@ -21,10 +24,12 @@ from messaging.services import (
     message_send,
 )
 from pinboard.covers import COVER_PINS
+from pinboard.models import BoardFollow
 from pinboard.services import board_delete, board_member_remove, board_update, pin_delete
 from tests.factories import (
     BoardFactory,
     BoardMemberFactory,
+    LikeFactory,
     MessageFactory,
     ParticipantFactory,
     PinFactory,
@@ -146,6 +151,27 @@ def test_text_messages_have_no_card_state(world):
     assert state(world, "bob", text) is None
 
 
+def test_a_private_pin_card_carries_nothing_of_the_pin(world, django_assert_num_queries):
+    card = send(world, pin=world.secret_pin)
+    board_member_remove(board=world.secret_board, user=world.bob)
+
+    shown = cards_for(world.bob, world.conversation)[card.pk]
+    with django_assert_num_queries(0):  # nor is it fetched when a template asks
+        assert shown.pin is None
+    assert shown.pin_id == world.secret_pin.pk  # the message still records what was sent
+    assert not hasattr(shown, "like_count")
+
+
+def test_a_visible_pin_card_knows_its_likes_and_the_viewers_like(world):
+    card = send(world, pin=world.public_pin)
+    LikeFactory(pin=world.public_pin, user=world.bob)
+    LikeFactory(pin=world.public_pin, user=world.carol)
+
+    for viewer, liked in ((world.bob, True), (world.alice, False)):
+        shown = cards_for(viewer, world.conversation)[card.pk]
+        assert (shown.like_count, shown.liked) == (2, liked)
+
+
 # --- Boards ----------------------------------------------------------------------------------
 
 
@@ -200,6 +226,14 @@ def test_deleted_board_card_is_unavailable(world, viewer):
     assert shown.visible_board is None
 
 
+def test_a_board_card_knows_whether_the_viewer_follows_it(world):
+    card = send(world, board=world.public_board)
+    BoardFollow.objects.create(user=world.bob, board=world.public_board)
+
+    assert cards_for(world.bob, world.conversation)[card.pk].followed is True
+    assert cards_for(world.carol, world.conversation)[card.pk].followed is False
+
+
 # --- Profiles --------------------------------------------------------------------------------
 
 
@@ -225,6 +259,14 @@ def test_profile_card_of_a_deleted_person_is_unavailable(world):
 
 
 # --- Replies quote the card they answer ------------------------------------------------------
+
+
+def test_a_profile_card_knows_whether_the_viewer_follows_the_person(world):
+    card = send(world, profile=world.dave)
+    Follow.objects.create(follower=world.bob, followee=world.dave)
+
+    assert cards_for(world.bob, world.conversation)[card.pk].followed is True
+    assert cards_for(world.carol, world.conversation)[card.pk].followed is False
 
 
 @pytest.mark.parametrize(("viewer", "expected"), [("alice", VISIBLE), ("bob", PRIVATE)])
@@ -342,3 +384,24 @@ def test_no_cards_cost_no_queries(world, django_assert_num_queries):
 
     with django_assert_num_queries(0):
         attach_cards(messages, world.bob)
+
+
+def test_each_kind_of_card_is_read_once_for_messages_and_their_quotes(world):
+    """The same pin, board and person on a page, quoted too: one read each (and one for the
+    board's cover pins), not one per place that shows them."""
+    pin_card = send(world, pin=world.public_pin)
+    board_card = send(world, board=world.public_board)
+    profile_card = send(world, profile=world.dave)
+    for card in (pin_card, board_card, profile_card):
+        message_send(sender=world.bob, conversation=world.conversation, text="Re", reply_to=card)
+    messages = list(
+        Message.objects.filter(conversation=world.conversation).with_card_data().order_by("id")
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        attach_cards(messages, world.bob)
+    # Each query's table, by its first column ("pinboard_pin"."id", ...).
+    tables = [query["sql"].split()[1].split(".")[0] for query in queries.captured_queries]
+    assert sorted(tables) == sorted(
+        ['"pinboard_pin"', '"pinboard_board"', '"pinboard_pin"', '"accounts_user"']
+    )
