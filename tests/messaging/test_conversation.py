@@ -433,9 +433,10 @@ def test_a_send_costs_the_same_queries_at_any_size(
     data = {"text": "Sent", "idempotency_key": str(uuid.uuid4())}
     # Session, user, conversation; the rate limit's count (one upsert); the idempotency key;
     # the send (savepoint, participants, their people, blocks, locking the conversation, the
-    # message, the conversation's latest, unread counts, the sender's read mark, recipients,
-    # events, notify, release); the new message; the composer's pins and boards.
-    with django_assert_num_queries(21):
+    # message, the conversation's latest, unread counts, the sender's read mark, the
+    # recipients' events and their NOTIFY in one statement, release); the new message; the
+    # composer's pins and boards. (Was 32: 12 for the rate limit, 3 for publishing.)
+    with django_assert_num_queries(19):
         response = client.post(post_url(chat.conversation), data, **HTMX)
     assert response.status_code == 200
     assert chat.conversation.messages.filter(text="Sent").exists()
@@ -870,19 +871,20 @@ def test_the_page_costs_the_same_queries_at_any_size(
     send(conversation, people.ada, "Anyone?")  # Bea has unread messages at both sizes
     client = client_for(people.bea)
     url = conversation_url(conversation)
-    # Session, user, conversation; marking read (savepoint, update, event, notify, release);
+    # Session, user, conversation; marking read (savepoint, update, the event and its NOTIFY in
+    # one statement, release);
     # messages and their quoted messages (prefetched); the cards, one query per kind with the
     # viewer's visibility, likes and follows (messaging/cards.py): pins, boards with pin counts
     # and cover ids, the cover pins, profiles; participants; the nav badge; the composer's pins
     # and boards. (Was 23: the same pins and boards were read three times.)
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(17):
         client.get(url)
     services.conversation_add_people(
         conversation=conversation, by=people.ada, people=[people.dan, people.eve]
     )
     _add_mixed_messages(conversation, people, 56, image)
     send(conversation, people.ada, "Anyone?")
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(17):
         client.get(url)
 
 
