@@ -23,22 +23,17 @@ def _expected_pks(world, table, viewer) -> list[int]:
 
 # One world per viewer, every object of the table checked in it (building the world is most of
 # a test's time).
+@pytest.mark.parametrize(
+    ("model", "table"),
+    [(Conversation, CONVERSATION_ACCESS), (Message, MESSAGE_ACCESS)],
+    ids=["conversations", "messages"],
+)
 @pytest.mark.parametrize("viewer", VIEWERS)
-def test_conversation_readable_by_matrix(world, viewer):
+def test_readable_by_matrix(world, viewer, model, table):
     column = VIEWERS.index(viewer)
-    found = Conversation.objects.readable_by(getattr(world, viewer))
-    for name, row in CONVERSATION_ACCESS.items():
-        conversation = getattr(world, name)
-        assert found.filter(pk=conversation.pk).exists() is row[column], name
-
-
-@pytest.mark.parametrize("viewer", VIEWERS)
-def test_message_readable_by_matrix(world, viewer):
-    column = VIEWERS.index(viewer)
-    found = Message.objects.readable_by(getattr(world, viewer))
-    for name, row in MESSAGE_ACCESS.items():
-        message = getattr(world, name)
-        assert found.filter(pk=message.pk).exists() is row[column], name
+    found = model.objects.readable_by(getattr(world, viewer))
+    for name, row in table.items():
+        assert found.filter(pk=getattr(world, name).pk).exists() is row[column], name
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
