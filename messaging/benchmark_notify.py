@@ -155,8 +155,7 @@ def _publishing(configuration: str) -> None:
     if configuration == "none":
         events.publish_to_members = events.publish = lambda **kwargs: None
     elif configuration in ("rows", "batch"):  # the same statement, without its NOTIFY
-        for name in ("_TO_MEMBERS_SQL", "_TO_LISTED_SQL"):
-            setattr(events, name, getattr(events, name).replace(events._NOTIFY_RECIPIENTS, "1"))
+        events._NOTIFY_RECIPIENTS = "1"
     elif configuration == "orm":
         events.publish_to_members = events.publish = _orm_publish
 

@@ -45,6 +45,15 @@ class CompiledQuery:
             self._compile()
         return self._sql
 
+    def named_sql(self) -> str:
+        """The SQL with `%(name)s` placeholders, to embed in a larger statement that binds by
+        name (only for queries whose every parameter is one of the names)."""
+        parts = self.sql.split("%s")  # compiles on first use, filling the slots
+        if None in self._slots:
+            raise ValueError("the compiled query has constant parameters; use bind()")
+        named = [f"%({slot})s" for slot in self._slots] + [""]
+        return "".join(part + name for part, name in zip(parts, named, strict=True))
+
     def bind(self, **values) -> tuple[str, list]:
         sql = self.sql
         params = [

@@ -17,6 +17,7 @@ import json
 from django.db import connection
 from django.utils import timezone
 
+from messaging.compiled import CompiledQuery
 from messaging.models import Conversation, Message, Participant
 
 CHANNEL = "pinboard_events"
@@ -35,15 +36,19 @@ SELECT {result} FROM recipients HAVING count(*) > 0
 _NOTIFY_RECIPIENTS = (
     "pg_notify(%(channel)s, json_build_object('users', array_agg(DISTINCT user_id))::text)"
 )
-# Everyone who still sees the conversation (not those who left or declined it): the same rule
-# as ParticipantQuerySet.current().
-_MEMBERS = """
-    SELECT user_id FROM messaging_participant
-    WHERE conversation_id = %(conversation)s AND left_at IS NULL AND declined_at IS NULL
-"""
+# Everyone who still sees the conversation (not those who left or declined it): compiled from
+# ParticipantQuerySet.current(), the rule itself, not a copy of it.
+_MEMBERS = CompiledQuery(
+    lambda conversation: (
+        Participant.objects.current().filter(conversation_id=conversation).values("user_id")
+    ),
+    "conversation",
+)
 _LISTED = "SELECT unnest(%(users)s::bigint[])"
-_TO_MEMBERS_SQL = _INSERT_AND_NOTIFY.format(recipients=_MEMBERS, result=_NOTIFY_RECIPIENTS)
-_TO_LISTED_SQL = _INSERT_AND_NOTIFY.format(recipients=_LISTED, result=_NOTIFY_RECIPIENTS)
+
+
+def _statement(recipients: str) -> str:
+    return _INSERT_AND_NOTIFY.format(recipients=recipients, result=_NOTIFY_RECIPIENTS)
 
 
 def _notify(payload: dict) -> None:
@@ -72,7 +77,7 @@ def publish_to_members(
     """Record the event for everyone who still sees the conversation and wake their streams
     once the transaction commits."""
     _publish(
-        _TO_MEMBERS_SQL,
+        _statement(_MEMBERS.named_sql()),
         kind=str(kind),
         conversation=conversation.pk,
         message=message.pk if message else None,
@@ -91,7 +96,7 @@ def publish(
     if not recipient_ids:
         return
     _publish(
-        _TO_LISTED_SQL,
+        _statement(_LISTED),
         kind=str(kind),
         conversation=conversation.pk,
         message=message.pk if message else None,

@@ -52,7 +52,7 @@ def _events_query(*, user, after):
 
     One exception to the rule: the "conversation.changed" that declining publishes to the
     decliner's own tabs (recorded at or after `declined_at`; nobody else's change reaches a
-    declined person, see events.active_member_ids), so their other tabs refresh the Requests
+    declined person, see events.publish_to_members), so their other tabs refresh the Requests
     count. It carries ids only and is let through even when the decline came with a block that
     hides the conversation; `declined` tells the tab to refresh its counts and nothing else.
 
