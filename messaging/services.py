@@ -97,6 +97,17 @@ def _existing_for(people: set[User]) -> Conversation | None:
     )
 
 
+def lock_conversation(conversation: Conversation) -> None:
+    """Serialise the writers that must not interleave in one conversation (sends, adds).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: every row that refers to the conversation (an event, a
+    participant) takes a key-share lock on it when inserted, and a plain FOR UPDATE would make
+    that insert wait. A read marker holding a person's participant row while it records its
+    event would then deadlock with a send waiting for that same row.
+    """
+    Conversation.objects.select_for_update(no_key=True).filter(pk=conversation.pk).exists()
+
+
 def _append(
     *,
     conversation: Conversation,
@@ -108,7 +119,7 @@ def _append(
 ) -> Message:
     # Lock the conversation first: sends into one conversation then take their ids in commit
     # order, so a page asking for messages "after id N" can never miss one committed late.
-    Conversation.objects.select_for_update().filter(pk=conversation.pk).exists()
+    lock_conversation(conversation)
     message = Message.objects.create(
         conversation=conversation,
         sender=sender,
@@ -261,7 +272,7 @@ def conversation_add_people(
 ) -> list[Participant]:
     """Add people (they see the whole history). Never beyond the cap, even under concurrent
     adds: the conversation row is locked while counting."""
-    Conversation.objects.select_for_update().get(pk=conversation.pk)
+    lock_conversation(conversation)
     Participant.objects.participation(conversation=conversation, user=by)
     members = Participant.objects.filter(conversation=conversation)
     current = set(members.filter(left_at__isnull=True).values_list("user_id", flat=True))

@@ -27,6 +27,7 @@ from messaging.services import (
     conversation_mute,
     conversation_rename,
     conversation_send,
+    lock_conversation,
     message_delete,
     message_edit,
     message_send,
@@ -1067,3 +1068,36 @@ def test_unread_total_for_the_nav_badge_is_a_sum_over_participations(group, alic
 
     total = Participant.objects.filter(user=bob).active().aggregate(total=Sum("unread_count"))
     assert total["total"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_marking_read_never_waits_for_a_send_in_progress():
+    """A read marker records its event while a send holds the conversation.
+
+    Regression: the send's lock was FOR UPDATE, which the event's foreign key check waits for,
+    while the send waited for the reader's participant row: PostgreSQL found a deadlock and
+    failed one of them (seen as a failed send in CI).
+    """
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    conversation = conversation_send(sender=alice, recipients=[bob], text="Hi").conversation
+    outcome = []
+
+    def mark_read():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '3s'")
+            conversation_mark_read(conversation=conversation, user=bob)
+            outcome.append("ok")
+        except Exception as exc:
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        lock_conversation(conversation)  # what a send does first
+        reader = threading.Thread(target=mark_read)
+        reader.start()
+        reader.join(timeout=10)
+
+    assert outcome == ["ok"]
+    assert Participant.objects.get(user=bob).unread_count == 0
