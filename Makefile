@@ -41,11 +41,14 @@ migrate: install
 	  $(PY) manage.py migrate --noinput && \
 	  $(PY) manage.py createcachetable
 
+# The site and its task worker (notifications, emails, push, data downloads): Ctrl-C stops both.
 run: migrate
 	@$(USE_DATABASE); \
-	  $(PY) manage.py seed_demo && \
-	  echo "Pinboard at http://$(HOST):$(PORT)/" && \
-	  exec $(VENV)/bin/uvicorn pinboard.asgi:application --reload --host "$(HOST)" --port "$(PORT)" \
+	  $(PY) manage.py seed_demo; \
+	  $(PY) manage.py db_worker --reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	  echo "Pinboard at http://$(HOST):$(PORT)/ (task worker: pid $$worker)"; \
+	  $(VENV)/bin/uvicorn pinboard.asgi:application --reload --host "$(HOST)" --port "$(PORT)" \
 	    --reload-dir pinboard --reload-dir accounts --reload-dir messaging --reload-dir templates
 
 lint: install

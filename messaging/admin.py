@@ -39,7 +39,7 @@ def _link(url_name: str, query: str, text: str) -> str:
 class ParticipantInline(admin.TabularInline):
     model = Participant
     fk_name = "conversation"
-    fields = ["user", "joined_at", "left_at", "is_request", "declined_at", "muted"]
+    fields = ["user", "joined_at", "left_at", "is_request", "declined_at", "level"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -121,9 +121,9 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
-    list_display = ["user", "conversation", "joined_at", "left_at", "is_request", "muted"]
+    list_display = ["user", "conversation", "joined_at", "left_at", "is_request", "level"]
     list_select_related = ["user", "conversation"]
-    list_filter = ["is_request", "muted", "joined_at"]
+    list_filter = ["is_request", "level", "joined_at"]
     search_fields = ["=user__username"]
     raw_id_fields = ["user", "conversation", "invited_by"]
     show_full_result_count = False

@@ -6,7 +6,8 @@ from messaging.inbox import unread_total
 
 
 def unread(request) -> dict:
-    """The signed-in person's unread messages over their active, unmuted conversations.
+    """The signed-in person's unread messages over their active conversations, as each one's
+    notification level counts them.
 
     Lazy: the one query runs only when a template reads the value, so a page without the nav
     (an htmx fragment, an error page) pays nothing; anonymous visitors get 0 without a query.

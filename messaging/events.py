@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from messaging.compiled import CompiledQuery
-from messaging.models import Conversation, Message, Participant
+from messaging.models import Conversation, Event, Message, Participant
 
 CHANNEL = "pinboard_events"
 
@@ -101,6 +101,18 @@ def publish(
         conversation=conversation.pk,
         message=message.pk if message else None,
         users=sorted(set(recipient_ids)),
+    )
+
+
+def publish_notification(*, recipient_id: int) -> None:
+    """Tell the person's open tabs that their bell has something new (the tab fetches it: the
+    event carries no content)."""
+    _publish(
+        _statement(_LISTED),
+        kind=str(Event.Kind.NOTIFICATION),
+        conversation=None,
+        message=None,
+        users=[recipient_id],
     )
 
 

@@ -12,14 +12,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import User
 from messaging.cards import UNAVAILABLE, VISIBLE, prepare_cards
 from messaging.compiled import CompiledQuery
-from messaging.models import Conversation, Message, Participant, hidden_by_block
+from messaging.models import Conversation, Message, NotifyLevel, Participant, hidden_by_block
 
 PAGE_SIZE = 20
 # Names shown in a row's title before "and N others".
@@ -90,16 +102,20 @@ def inbox_conversations(user, *, requests: bool = False) -> QuerySet[Conversatio
     """The person's conversations with everything a row shows, newest activity first: their
     inbox, or with `requests` the message requests waiting for them (never both).
 
-    `viewer_unread` and `viewer_muted` come from the viewer's own Participant row (a separate
-    filtered join, so they never mix with another participant's); `last_message` is fetched with
-    its sender (its card is read by `describe`); `people` holds everyone still in the
-    conversation (viewer too).
+    `viewer_unread`, `viewer_mentions` and `viewer_level` come from the viewer's own
+    Participant row (a separate filtered join, so they never mix with another participant's);
+    `last_message` is fetched with its sender (its card is read by `describe`); `people` holds
+    everyone still in the conversation (viewer too).
     """
     return (
         Conversation.objects.readable_by(user)
         .annotate(viewer=FilteredRelation("participants", condition=Q(participants__user=user)))
         .filter(viewer__is_request=requests)
-        .annotate(viewer_unread=F("viewer__unread_count"), viewer_muted=F("viewer__muted"))
+        .annotate(
+            viewer_unread=F("viewer__unread_count"),
+            viewer_mentions=F("viewer__unread_mentions"),
+            viewer_level=F("viewer__level"),
+        )
         .prefetch_related(
             Prefetch(
                 # Not with_card_data(): a preview shows no quote.
@@ -141,19 +157,29 @@ def inbox_row(user, pk: int) -> Conversation | None:
     return conversation
 
 
+# What one conversation adds to the badge: every unread message, only those that mention the
+# person ("mentions only"), or nothing.
+BADGE_COUNT = Case(
+    When(level=NotifyLevel.ALL, then=F("unread_count")),
+    When(level=NotifyLevel.MENTIONS, then=F("unread_mentions")),
+    default=Value(0),
+)
+
+
 def _unread_total_query(*, user):
-    """Unread counts over the person's unmuted participations (the partial index
+    """Unread counts over the person's participations with unread messages (the partial index
     messaging_part_unread_idx's conditions) in conversations they may read: the one rule,
     ConversationQuerySet.readable_by, so requests, declined requests and conversations hidden by
-    a block never count."""
+    a block never count. Each conversation counts as its level says (`BADGE_COUNT`)."""
     readable = Conversation.objects.readable_by(User(pk=user)).filter(pk=OuterRef("conversation"))
     return (
         Participant.objects.filter(
-            user_id=user, left_at__isnull=True, muted=False, unread_count__gt=0, is_request=False
+            user_id=user, left_at__isnull=True, unread_count__gt=0, is_request=False
         )
+        .exclude(level=NotifyLevel.NONE)
         .filter(Exists(readable))
         .values("user_id")
-        .annotate(total=Sum("unread_count"))
+        .annotate(total=Sum(BADGE_COUNT))
         .values_list("total")
     )
 
@@ -164,9 +190,9 @@ UNREAD_TOTAL = CompiledQuery(_unread_total_query, "user")
 
 
 def unread_total(user) -> int:
-    """Unread messages over the person's active, unmuted conversations: one SUM that the partial
-    index messaging_part_unread_idx answers. Message requests, declined requests and
-    conversations hidden by a block never count."""
+    """Unread messages over the person's active conversations, as each one's level says: one
+    SUM that the partial index messaging_part_unread_idx answers. Message requests, declined
+    requests and conversations hidden by a block never count."""
     if user is None or not user.is_authenticated:
         return 0
     with connection.cursor() as cursor:
@@ -193,7 +219,8 @@ def request_count(user) -> int:
 
 def describe(conversations: list[Conversation], viewer) -> None:
     """Set what each row shows on the conversations: `others`, `avatars`, `title`, `preview`,
-    `when` (relative), `unread` (0 when muted) and a fresh `reply_key` for its quick reply."""
+    `when` (relative), `unread` (as the level counts) and a fresh `reply_key` for its quick
+    reply."""
     last_messages = [c.last_message for c in conversations if c.last_message is not None]
     # A preview line names a pin or board; it shows no cover.
     prepare_cards(last_messages, viewer, covers=False)
@@ -208,7 +235,10 @@ def describe(conversations: list[Conversation], viewer) -> None:
         conversation.title = conversation.name or people_title(others)
         conversation.preview = preview(conversation.last_message, viewer)
         conversation.when = relative_time(conversation.last_message_at, now)
-        conversation.unread = 0 if conversation.viewer_muted else conversation.viewer_unread
+        conversation.unread = {
+            NotifyLevel.ALL: conversation.viewer_unread,
+            NotifyLevel.MENTIONS: conversation.viewer_mentions,
+        }.get(conversation.viewer_level, 0)
         conversation.reply_key = uuid.uuid4()
         conversation.reply_text = ""
         conversation.reply_errors = []

@@ -42,6 +42,10 @@ OVERLAP_IDS = 1000
 # PostgreSQL connections (the LISTEN connection is separate).
 READ_POOL_SIZE = 4
 WAKE = object()  # "you may have new events in the database"
+# How often the people with an open stream are recorded as present (messaging.models.Presence);
+# someone who just connected is recorded within PRESENCE_ARRIVAL_SECONDS.
+PRESENCE_SECONDS = 20
+PRESENCE_ARRIVAL_SECONDS = 1
 
 
 def _events_query(*, user, after):
@@ -68,7 +72,12 @@ def _events_query(*, user, after):
     decline_notice = theirs.filter(
         left_at__isnull=True, declined_at__isnull=False, declined_at__lte=OuterRef("created_at")
     )
-    visible = Exists(readable) | (Q(kind=Event.Kind.CONVERSATION_CHANGED) & Exists(decline_notice))
+    visible = (
+        Exists(readable)
+        # A person's own bell: what it shows is checked when the bell renders it.
+        | Q(kind=Event.Kind.NOTIFICATION)
+        | (Q(kind=Event.Kind.CONVERSATION_CHANGED) & Exists(decline_notice))
+    )
     return (
         Event.objects.filter(pk__in=next_ids[:BATCH])
         .annotate(
@@ -106,6 +115,12 @@ _KNOWN_SQL = """
     SELECT id FROM messaging_event
     WHERE user_id = %(user)s AND id > %(after)s AND id <= %(upto)s
 """
+_PRESENCE_SQL = """
+    INSERT INTO messaging_presence (user_id, seen_at)
+    SELECT id, now() FROM unnest(%(users)s::bigint[]) AS u(id)
+    WHERE EXISTS (SELECT 1 FROM accounts_user WHERE accounts_user.id = u.id)
+    ON CONFLICT (user_id) DO UPDATE SET seen_at = EXCLUDED.seen_at
+"""
 _NEWEST_SQL = """
     SELECT u.id, (SELECT MAX(e.id) FROM messaging_event e WHERE e.user_id = u.id)
     FROM unnest(%(users)s::bigint[]) AS u(id)
@@ -140,12 +155,18 @@ class EventHub:
     def __init__(self) -> None:
         self._queues: dict[int, set[asyncio.Queue]] = defaultdict(set)
         self._task: asyncio.Task | None = None
+        self._presence_task: asyncio.Task | None = None
+        self._arrived: set[int] = set()
         self._pool: AsyncConnectionPool | None = None
         self.listening = asyncio.Event()
         self.listener_pid: int | None = None
 
     async def read(self, sql: str, params: dict | list) -> list[tuple]:
         """Run a read for a stream on the shared pool (opened on first use)."""
+        async with await self._connection() as conn:
+            return await _query(conn, sql, params)
+
+    async def _connection(self):
         if self._pool is None:
             self._pool = AsyncConnectionPool(
                 database_conninfo(),
@@ -159,15 +180,40 @@ class EventHub:
                 open=False,
             )
             await self._pool.open()
-        async with self._pool.connection() as conn:
-            return await _query(conn, sql, params)
+        return self._pool.connection()
 
     def subscribe(self, user_id: int) -> asyncio.Queue:
+        loop = asyncio.get_running_loop()
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._listen_forever())
+            self._task = loop.create_task(self._listen_forever())
+        if self._presence_task is None or self._presence_task.done():
+            self._presence_task = loop.create_task(self._record_presence_forever())
         queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_SIZE)
+        if user_id not in self._queues:
+            self._arrived.add(user_id)
         self._queues[user_id].add(queue)
         return queue
+
+    async def _record_presence_forever(self) -> None:
+        """Record who has a stream open: those who just arrived within a second, everyone
+        every PRESENCE_SECONDS. One statement each time, whatever the number of streams, so
+        email and push can skip people who are looking (and a lost database costs a warning)."""
+        loop = asyncio.get_running_loop()
+        next_full = loop.time()
+        while True:
+            await asyncio.sleep(PRESENCE_ARRIVAL_SECONDS)
+            if loop.time() >= next_full:
+                users, next_full = list(self._queues), loop.time() + PRESENCE_SECONDS
+            else:
+                users = [user for user in self._arrived if user in self._queues]
+            self._arrived.clear()
+            if not users:
+                continue
+            try:
+                async with await self._connection() as conn:
+                    await conn.execute(_PRESENCE_SQL, {"users": users})
+            except (psycopg.Error, PoolTimeout):
+                logger.warning("Live events: could not record who is present")
 
     def unsubscribe(self, user_id: int, queue: asyncio.Queue) -> None:
         queues = self._queues.get(user_id)
@@ -178,11 +224,12 @@ class EventHub:
 
     async def stop(self) -> None:
         """Close the LISTEN connection and the read pool (server shutdown, tests)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._presence_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._presence_task = None
         if self._pool is not None:
             await self._pool.close()
             self._pool = None

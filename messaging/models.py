@@ -91,6 +91,14 @@ class Conversation(models.Model):
         return people_in_it >= 3 or bool(self.name)
 
 
+class NotifyLevel(models.TextChoices):
+    """A person's choice per conversation (Campfire's "involvement")."""
+
+    ALL = "all", "Everything"
+    MENTIONS = "mentions", "Mentions only"
+    NONE = "none", "Nothing"
+
+
 class ParticipantQuerySet(models.QuerySet):
     def active(self):
         """Everyone the conversation lists (a declined request still counts: the people who
@@ -124,11 +132,16 @@ class Participant(models.Model):
     )
     joined_at = models.DateTimeField(auto_now_add=True)
     left_at = models.DateTimeField(null=True, blank=True)
-    muted = models.BooleanField(default=False)
+    # What reaches the person from this conversation: the nav badge, email and push follow it.
+    level = models.CharField(max_length=8, choices=NotifyLevel, default=NotifyLevel.ALL)
     # The read marker: the newest message id the person has seen, and how many arrived since.
     # unread_count is kept by the services (one UPDATE per send), so the nav badge is one SUM.
     last_read_message_id = models.BigIntegerField(default=0)
     unread_count = models.PositiveIntegerField(default=0)
+    # How many of the unread messages mention the person: what a "mentions only" level counts.
+    unread_mentions = models.PositiveIntegerField(default=0)
+    # The newest message an unread-messages email already told them about (never twice).
+    emailed_message_id = models.BigIntegerField(default=0)
     # A message request: someone outside the person's "who can message me" choice started the
     # conversation (or added them). It waits in the inbox's Requests tab until accepted.
     is_request = models.BooleanField(default=False)
@@ -156,7 +169,7 @@ class Participant(models.Model):
         indexes = [
             models.Index(
                 fields=["user"],
-                condition=Q(left_at__isnull=True, muted=False, unread_count__gt=0),
+                condition=Q(left_at__isnull=True, unread_count__gt=0),
                 name="messaging_part_unread_idx",
             ),
         ]
@@ -232,6 +245,8 @@ class Message(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
     )
     idempotency_key = models.UUIDField(null=True, blank=True)
+    # The people an @mention in the text named, among those in the conversation when it was sent.
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -334,12 +349,16 @@ class Event(models.Model):
         MESSAGE_DELETED = "message.deleted", "Message deleted"
         CONVERSATION_READ = "conversation.read", "Conversation read"
         CONVERSATION_CHANGED = "conversation.changed", "Conversation changed"
+        NOTIFICATION = "notification", "Notification"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_events"
     )
     kind = models.CharField(max_length=24, choices=Kind)
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    # Empty for a notification, which the bell shows whatever its subject.
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     message = models.ForeignKey(
         Message, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
@@ -430,3 +449,181 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"Report {self.pk} ({self.get_reason_display()})"
+
+
+# --- Notifications (messaging/notifications.py decides who gets what) --------------------------
+
+
+class NotificationKind(models.TextChoices):
+    FOLLOW = "follow", "New followers"
+    PIN_SAVED = "pin_saved", "Saves of your pins"
+    PIN_LIKED = "pin_liked", "Likes on your pins"
+    PIN_COMMENTED = "pin_commented", "Comments on your pins"
+    BOARD_INVITED = "board_invited", "Invitations to boards"
+    BOARD_ACCEPTED = "board_accepted", "Accepted board invitations"
+    CONVERSATION_ADDED = "conversation_added", "Being added to a conversation"
+    MESSAGE_REQUEST = "message_request", "Message requests"
+    MENTION = "mention", "Mentions in messages"
+    # Messages themselves show in the inbox, not the bell: this kind is for email and push.
+    MESSAGE = "message", "New messages"
+    EXPORT_READY = "export_ready", "Your data download is ready"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_recipient(self, user):
+        """The one read rule: a person sees only their own notifications (their content is
+        re-checked for them when shown: messaging/notifications.py)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(recipient=user)
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """One line in a person's bell: an event, or a group of the same kind about the same thing
+    ("Ada and 4 others saved Blue sofa"). New actors join the unread group; once read, the next
+    event starts a new one."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=24, choices=NotificationKind)
+    # What it is about (at most one; none for a follow). A deleted target deletes the line.
+    pin = models.ForeignKey(Pin, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    board = models.ForeignKey(
+        Board, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    actor_count = models.PositiveIntegerField(default=0)
+    last_actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # A file the person asked for (the data download), when the kind has one.
+    file = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # One unread group per subject: concurrent events upsert into it.
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "pin", "board", "conversation"],
+                condition=Q(read_at__isnull=True),
+                nulls_distinct=False,
+                name="messaging_notification_one_unread_group",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-updated_at", "-id"], name="messaging_notif_list_idx"
+            ),
+            models.Index(
+                fields=["recipient"],
+                condition=Q(read_at__isnull=True),
+                name="messaging_notif_unread_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"
+
+
+class NotificationActor(models.Model):
+    """Who did it, once per person per group (a like, unlike and like again counts once)."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="actors")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "actor"], name="messaging_notification_actor_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} in {self.notification_id}"
+
+
+class NotificationPreference(models.Model):
+    """A person's choice for one kind; no row means the defaults (notifications.DEFAULTS)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=24, choices=NotificationKind)
+    in_app = models.BooleanField(default=True)
+    email = models.BooleanField(default=False)
+    push = models.BooleanField(default=False)
+    # New messages only: one email a day listing what is still unread, instead of one per
+    # conversation a couple of minutes after it arrives.
+    daily_digest = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="messaging_notif_pref_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"
+
+
+class Delivery(models.Model):
+    """A channel's record that it sent something, written in the same transaction as the
+    decision to send: a retried task finds it and never sends twice."""
+
+    channel = models.CharField(max_length=8)  # "email", "push"
+    key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "key"], name="messaging_delivery_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.key}"
+
+
+class Presence(models.Model):
+    """When a person last had a live event stream open. Written by the stream servers in one
+    statement per flush for everyone connected, read by email and push: someone connected in
+    the last minute already saw it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PushSubscription(models.Model):
+    """A browser that asked for Web Push (RFC 8030): where to send, and the keys to encrypt for
+    it (RFC 8291)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    # "Chrome on Linux": what the settings page lists, from the browser that subscribed.
+    device = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.device or 'browser'} of {self.user_id}"

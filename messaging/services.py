@@ -20,6 +20,7 @@ from messaging.models import (  # the value types re-exported: callers build sen
     Conversation,
     Event,
     Message,
+    NotifyLevel,
     Participant,
     SecretContentRefused,
     max_participants,
@@ -138,7 +139,7 @@ def _append(
         unread_count=F("unread_count") + 1
     )
     Participant.objects.filter(conversation=conversation, user=sender).update(
-        last_read_message_id=message.pk, unread_count=0
+        last_read_message_id=message.pk, unread_count=0, unread_mentions=0
     )
     events.publish_to_members(
         kind=Event.Kind.MESSAGE_NEW, conversation=conversation, message=message
@@ -343,10 +344,13 @@ def conversation_leave(*, conversation: Conversation, user: User) -> None:
 
 
 @transaction.atomic
-def conversation_mute(*, conversation: Conversation, user: User, muted: bool) -> None:
+def conversation_set_level(*, conversation: Conversation, user: User, level: str) -> None:
+    """What reaches the person from this conversation: everything, mentions only, or nothing."""
+    if level not in NotifyLevel.values:
+        raise ValidationError("Choose everything, mentions only or nothing.", code="level")
     participant = Participant.objects.participation(conversation=conversation, user=user)
-    participant.muted = muted
-    participant.save(update_fields=["muted"])
+    participant.level = level
+    participant.save(update_fields=["level"])
     _announce_change(conversation, only=[user.pk])
 
 
@@ -357,7 +361,7 @@ def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
     latest = Conversation.objects.filter(pk=conversation.pk).values("last_message_id")[:1]
     updated = Participant.objects.filter(
         conversation=conversation, user=user, left_at__isnull=True, unread_count__gt=0
-    ).update(last_read_message_id=Coalesce(Subquery(latest), 0), unread_count=0)
+    ).update(last_read_message_id=Coalesce(Subquery(latest), 0), unread_count=0, unread_mentions=0)
     if updated:  # the person's other tabs clear their badges
         events.publish(
             kind=Event.Kind.CONVERSATION_READ, conversation=conversation, recipient_ids=[user.pk]

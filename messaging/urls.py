@@ -48,7 +48,7 @@ urlpatterns = [
     path("<int:pk>/manage/", conversation.conversation_manage, name="conversation_manage"),
     path("<int:pk>/people/", conversation.conversation_add_people, name="conversation_add_people"),
     path("<int:pk>/rename/", conversation.conversation_rename, name="conversation_rename"),
-    path("<int:pk>/mute/", conversation.conversation_mute, name="conversation_mute"),
+    path("<int:pk>/notifications/", conversation.conversation_level, name="conversation_level"),
     path("<int:pk>/leave/", conversation.conversation_leave, name="conversation_leave"),
     path("<int:pk>/messages/<int:message_pk>/", conversation.message_detail, name="message_detail"),
     path(

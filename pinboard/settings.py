@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "accounts",
     "pinboard",
     "messaging",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,21 @@ MESSAGING_MAX_PARTICIPANTS = env_int("MESSAGING_MAX_PARTICIPANTS", 10)
 LIVE_SEND_TIMEOUT_SECONDS = env_int("LIVE_SEND_TIMEOUT_SECONDS", 30)
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "pinboard-demo")
+
+# --- Background work ----------
+
+# Notifications' fan-out, emails, push and data downloads run as django.tasks on a worker
+# (`manage.py db_worker`, started by `make run`), their jobs kept in PostgreSQL so a restart
+# loses none. TASKS_IMMEDIATE=1 runs each task inside the request that enqueues it instead (the
+# tests; a site without a worker).
+TASKS_IMMEDIATE = env_bool("TASKS_IMMEDIATE", False)
+TASKS = {
+    "default": (
+        {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
+        if TASKS_IMMEDIATE
+        else {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    )
+}
 
 # --- Email ----------
 

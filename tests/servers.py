@@ -53,6 +53,7 @@ def server_env(*, media_root: Path, **extra: str) -> dict[str, str]:
         "MEDIA_ROOT": str(media_root),
         "DEBUG": "true",
         "PYTHONUNBUFFERED": "1",
+        "TASKS_IMMEDIATE": "true",
         **extra,
     }
     # The browser tests' conftest sets this in the test process; a server must not inherit it.

@@ -35,7 +35,7 @@ from django.db.models import Exists, OuterRef
 from accounts.models import User
 from messaging import services
 from messaging.demo import content
-from messaging.models import Conversation, Message, Participant
+from messaging.models import Conversation, Message, NotifyLevel, Participant
 from pinboard.models import Board, Pin
 
 BIG_THREAD_NAME = "Big thread"
@@ -509,12 +509,13 @@ class ConversationSeeder:
             thread.pk = conversation.pk
             for user_id in thread.people:
                 muted = not thread.big and self.rng.random() < MUTED_SHARE
+                level = NotifyLevel.NONE if muted else NotifyLevel.ALL
                 participants.append(
                     Participant(
                         conversation_id=conversation.pk,
                         user_id=user_id,
                         joined_at=conversation.created_at,
-                        muted=muted,
+                        level=level,
                     )
                 )
         Participant.objects.bulk_create(participants, batch_size=BATCH_SIZE)

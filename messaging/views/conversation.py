@@ -20,7 +20,7 @@ from accounts.ratelimit import check_rate
 from messaging import services
 from messaging.display import prepare_messages
 from messaging.forms import AddPeopleForm, MessageEditForm, MessageForm, RenameConversationForm
-from messaging.models import Conversation, Message, Participant
+from messaging.models import Conversation, Message, NotifyLevel, Participant
 from pinboard.pagination import parse_cursor
 
 PAGE_SIZE = 50
@@ -357,6 +357,7 @@ def _render_manage(request, conversation, *, add_form=None, rename_form=None, st
         "title": _title(conversation, others),
         "room": max(0, services.max_participants() - len(participants)),
         "can_rename": conversation.is_nameable(len(participants)),
+        "levels": NotifyLevel.choices,
         "add_form": add_form or AddPeopleForm(),
         "rename_form": rename_form or RenameConversationForm(initial={"name": conversation.name}),
     }
@@ -365,7 +366,7 @@ def _render_manage(request, conversation, *, add_form=None, rename_form=None, st
 
 @login_required
 def conversation_manage(request, pk: int):
-    """Who is in it; add people, rename the group, mute, leave."""
+    """Who is in it; add people, rename the group, choose what notifies you, leave."""
     return _render_manage(request, _conversation_or_404(request, pk))
 
 
@@ -412,19 +413,26 @@ def conversation_rename(request, pk: int):
     return _render_manage(request, conversation, rename_form=form, status=400)
 
 
+LEVEL_SAVED = {
+    NotifyLevel.ALL: "You'll hear about every new message here.",
+    NotifyLevel.MENTIONS: "You'll hear only when someone mentions you here.",
+    NotifyLevel.NONE: "This conversation no longer notifies you or adds to your unread count.",
+}
+
+
 @require_POST
 @login_required
-def conversation_mute(request, pk: int):
-    """Mute or unmute. The form says which, so a double submit can't flip it back."""
+def conversation_level(request, pk: int):
+    """Everything, mentions only or nothing. The form names the level, so a double submit
+    can't flip it."""
     conversation = _conversation_or_404(request, pk)
-    muted = request.POST.get("muted") == "1"
-    services.conversation_mute(conversation=conversation, user=request.user, muted=muted)
-    flash.success(
-        request,
-        "Muted: this conversation no longer adds to your unread count."
-        if muted
-        else "Unmuted: new messages here count as unread again.",
-    )
+    level = request.POST.get("level", "")
+    try:
+        services.conversation_set_level(conversation=conversation, user=request.user, level=level)
+    except ValidationError as exc:
+        flash.error(request, exc.messages[0])
+        return redirect(reverse("conversation_manage", args=[pk]))
+    flash.success(request, LEVEL_SAVED[level])
     return redirect(_conversation_url(pk, "latest"))
 
 

@@ -133,7 +133,7 @@ def _endpoint(action, role, people, chat):
         "post": (post_url(conversation), {"text": "Hello", "idempotency_key": str(uuid.uuid4())}),
         "add": (reverse("conversation_add_people", args=[pk]), {"usernames": "fay"}),
         "rename": (reverse("conversation_rename", args=[pk]), {"name": "Sofa hunters"}),
-        "mute": (reverse("conversation_mute", args=[pk]), {"muted": "1"}),
+        "level": (reverse("conversation_level", args=[pk]), {"level": "none"}),
         "leave": (reverse("conversation_leave", args=[pk]), {}),
         "edit": (edit_url(message), {"text": "Changed my mind"}),
         "delete": (delete_url(message), {}),
@@ -148,12 +148,12 @@ def _snapshot(chat):
         list(
             Participant.objects.filter(conversation=conversation)
             .order_by("pk")
-            .values_list("user_id", "left_at", "muted")
+            .values_list("user_id", "left_at", "level")
         ),
     )
 
 
-@pytest.mark.parametrize("action", ["post", "add", "rename", "mute", "leave", "edit", "delete"])
+@pytest.mark.parametrize("action", ["post", "add", "rename", "level", "leave", "edit", "delete"])
 @pytest.mark.parametrize("role", ROLES)
 def test_only_people_in_the_conversation_can_change_it(
     action, role, people, chat, client, client_for
@@ -816,15 +816,31 @@ def test_a_direct_post_cannot_name_a_one_to_one_conversation(people, client_for)
     assert pair.name == ""
 
 
-def test_muting_and_unmuting(people, chat, client_for):
+def test_choosing_a_notification_level(people, chat, client_for):
     client = client_for(people.cy)
-    url = reverse("conversation_mute", args=[chat.conversation.pk])
-    client.post(url, {"muted": "1"})
-    assert Participant.objects.get(conversation=chat.conversation, user=people.cy).muted
-    client.post(url, {"muted": "1"})  # a double submit doesn't flip it back
-    assert Participant.objects.get(conversation=chat.conversation, user=people.cy).muted
-    client.post(url, {"muted": "0"})
-    assert not Participant.objects.get(conversation=chat.conversation, user=people.cy).muted
+    url = reverse("conversation_level", args=[chat.conversation.pk])
+
+    def level():
+        return Participant.objects.get(conversation=chat.conversation, user=people.cy).level
+
+    page = client.get(reverse("conversation_manage", args=[chat.conversation.pk]))
+    assert 'name="level" value="all" checked' in page.text
+    client.post(url, {"level": "none"})
+    assert level() == "none"
+    client.post(url, {"level": "none"})  # a double submit doesn't flip it back
+    assert level() == "none"
+    response = client.post(url, {"level": "mentions"}, follow=True)
+    assert level() == "mentions"
+    assert "only when someone mentions you" in response.text
+
+
+def test_an_unknown_notification_level_is_refused_and_changes_nothing(people, chat, client_for):
+    client = client_for(people.cy)
+    response = client.post(
+        reverse("conversation_level", args=[chat.conversation.pk]), {"level": "loud"}, follow=True
+    )
+    assert "Choose everything, mentions only or nothing." in response.text
+    assert Participant.objects.get(conversation=chat.conversation, user=people.cy).level == "all"
 
 
 def test_leaving_goes_to_the_inbox_and_closes_the_conversation(people, chat, client_for):

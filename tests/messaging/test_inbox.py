@@ -194,7 +194,7 @@ def test_row_shows_unread_count_and_a_muted_conversation_shows_none(client_for, 
     send(ada, [bram], "two")
     quiet = send(chen, [bram], "psst").conversation
     send(chen, [bram], "psst again")
-    services.conversation_mute(conversation=quiet, user=bram, muted=True)
+    services.conversation_set_level(conversation=quiet, user=bram, level="none")
 
     response = client_for(bram).get(INBOX)
 
@@ -507,10 +507,21 @@ def test_nav_badge_leaves_out_muted_and_left_conversations(ada_bram_chen):
     send(ada, [bram], "counted")
     muted = send(chen, [bram], "muted").conversation
     left = send(ada, [bram, chen], "left").conversation
-    services.conversation_mute(conversation=muted, user=bram, muted=True)
+    services.conversation_set_level(conversation=muted, user=bram, level="none")
     services.conversation_leave(conversation=left, user=bram)
 
     assert unread_total_for(bram) == 1
+
+
+def test_a_mentions_only_conversation_adds_only_its_unread_mentions_to_the_badge(ada_bram_chen):
+    ada, bram, chen = ada_bram_chen
+    send(ada, [bram], "counted")
+    group = send(chen, [bram, ada], "not counted").conversation
+    services.conversation_set_level(conversation=group, user=bram, level="mentions")
+    assert unread_total_for(bram) == 1
+
+    Participant.objects.filter(conversation=group, user=bram).update(unread_mentions=1)
+    assert unread_total_for(bram) == 2
 
 
 def test_anonymous_visitors_have_no_unread_total_and_pay_no_query(django_assert_num_queries, db):
@@ -582,7 +593,7 @@ def populate_inbox(viewer, conversations: int, people) -> None:
             last_message=message, last_message_at=message.created_at
         )
         Participant.objects.filter(conversation=conversation, user=viewer).update(
-            unread_count=n % 3, muted=n % 5 == 0
+            unread_count=n % 3, level="none" if n % 5 == 0 else "all"
         )
 
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_block
-from messaging import live
+from messaging import events, live
 from messaging import stream as stream_app
-from messaging.models import Event
+from messaging.models import Event, Presence
 from messaging.services import conversation_leave, conversation_send, message_edit, message_send
 from messaging.services import publish_typing as service_publish_typing
 from tests.factories import UserFactory
@@ -434,3 +434,52 @@ async def test_accepting_in_one_tab_tells_the_persons_other_tabs(hub, request_to
     # No longer a request: the Requests count, the badge and the inbox row all refresh.
     assert json.loads(event["data"]) == {"conversation": conversation.pk, "message": None}
     await other_tab.close()
+
+
+async def _seen_at(user):
+    return await sync_to_async(
+        lambda: Presence.objects.filter(user=user).values_list("seen_at", flat=True).first()
+    )()
+
+
+async def test_an_open_stream_records_its_person_as_present_within_a_second(hub, people):
+    ada, bram, _ = people
+    assert await _seen_at(ada) is None
+    stream = await open_stream(ada)
+    await asyncio.sleep(live.PRESENCE_ARRIVAL_SECONDS + 0.8)
+
+    assert await _seen_at(ada) is not None
+    assert await _seen_at(bram) is None  # no stream, never present
+    await stream.close()
+
+
+async def test_presence_is_renewed_while_the_stream_stays_open(hub, people, monkeypatch):
+    monkeypatch.setattr(live, "PRESENCE_SECONDS", 1)
+    ada = people[0]
+    stream = await open_stream(ada)
+    await asyncio.sleep(1.5)
+    first = await _seen_at(ada)
+    await asyncio.sleep(1.5)
+
+    assert await _seen_at(ada) > first
+    await stream.close()
+
+
+async def test_a_notification_reaches_only_its_recipients_streams(hub, people):
+    ada, bram, _ = people
+    ada_stream = await open_stream(ada)
+    bram_stream = await open_stream(bram)
+    await wait_until_listening(hub)
+
+    await sync_to_async(_publish_notification_in_a_transaction)(bram)
+
+    event = await bram_stream.next_event()
+    assert event["event"] == "notification"
+    await ada_stream.assert_quiet()
+    await ada_stream.close()
+    await bram_stream.close()
+
+
+def _publish_notification_in_a_transaction(user):
+    with transaction.atomic():
+        events.publish_notification(recipient_id=user.pk)

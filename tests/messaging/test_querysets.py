@@ -91,7 +91,7 @@ def test_participant_who_leaves_loses_access_at_once(world):
 
 
 def test_muted_participant_still_reads_the_conversation(world):
-    Participant.objects.filter(conversation=world.group, user=world.bob).update(muted=True)
+    Participant.objects.filter(conversation=world.group, user=world.bob).update(level="none")
 
     assert Conversation.objects.readable_by(world.bob).filter(pk=world.group.pk).exists()
 

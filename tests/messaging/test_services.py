@@ -24,9 +24,9 @@ from messaging.services import (
     conversation_add_people,
     conversation_leave,
     conversation_mark_read,
-    conversation_mute,
     conversation_rename,
     conversation_send,
+    conversation_set_level,
     lock_conversation,
     message_delete,
     message_edit,
@@ -847,17 +847,21 @@ def test_those_who_left_do_not_get_unread_counts(group, alice, bob):
     assert participant(group, bob).unread_count == 0
 
 
-def test_mute_and_unmute(group, bob):
-    conversation_mute(conversation=group, user=bob, muted=True)
-    assert participant(group, bob).muted is True
+def test_choosing_a_level(group, bob):
+    conversation_set_level(conversation=group, user=bob, level="none")
+    assert participant(group, bob).level == "none"
 
-    conversation_mute(conversation=group, user=bob, muted=False)
-    assert participant(group, bob).muted is False
+    conversation_set_level(conversation=group, user=bob, level="mentions")
+    assert participant(group, bob).level == "mentions"
+
+    with pytest.raises(ValidationError):
+        conversation_set_level(conversation=group, user=bob, level="loud")
+    assert participant(group, bob).level == "mentions"
 
 
-def test_strangers_cannot_mute(group, stranger):
+def test_strangers_cannot_choose_a_level(group, stranger):
     with pytest.raises(PermissionDenied):
-        conversation_mute(conversation=group, user=stranger, muted=True)
+        conversation_set_level(conversation=group, user=stranger, level="none")
 
 
 # --- message_edit ----------------------------------------------------------------------------
