@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_block
-from messaging import events
+from messaging import events, notifications
 from messaging.models import (  # the value types re-exported: callers build sends with them
     MAX_TEXT_LENGTH,
     NO_ATTACHMENT,
@@ -144,6 +144,7 @@ def _append(
     events.publish_to_members(
         kind=Event.Kind.MESSAGE_NEW, conversation=conversation, message=message
     )
+    notifications.message_sent(message)
     return message
 
 
