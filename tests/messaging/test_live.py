@@ -169,12 +169,15 @@ async def test_someone_who_left_hears_nothing_more(hub, people):
     first = await send(sender=ada, recipients=[bram, chen], text="Plans")
     await sync_to_async(conversation_leave)(conversation=first.conversation, user=chen)
     chen_stream = await open_stream(chen)
+    bram_stream = await open_stream(bram)  # the control: the message is announced
     await wait_until_listening(hub)
 
     await sync_to_async(message_send)(sender=ada, conversation=first.conversation, text="More")
 
+    assert (await bram_stream.next_event())["event"] == "message.new"
     await chen_stream.assert_quiet()
     await chen_stream.close()
+    await bram_stream.close()
 
 
 async def test_a_rolled_back_send_announces_nothing(hub, people):
@@ -192,6 +195,9 @@ async def test_a_rolled_back_send_announces_nothing(hub, people):
 
     await bram_stream.assert_quiet()
     assert not await Event.objects.filter(user=bram).aexists()
+    # The control: the same stream hears a send that commits.
+    await send(sender=ada, recipients=[bram], text="this one happened")
+    assert (await bram_stream.next_event())["event"] == "message.new"
     await bram_stream.close()
 
 
@@ -243,7 +249,22 @@ async def test_a_page_rendered_long_ago_starts_its_stream_from_now(hub, people):
     an_hour_ago = int((timezone.now() - timedelta(hours=1)).timestamp())
 
     stream = await open_stream(bram, f"?rendered={an_hour_ago}")
+    await wait_until_listening(hub)
     await stream.assert_quiet()
+    # The control: what happens after the stream opened does arrive.
+    await send(sender=ada, recipients=[bram], text="news")
+    assert (await stream.next_event())["event"] == "message.new"
+    await stream.close()
+
+
+async def test_a_quiet_window_fails_when_an_event_arrives(hub, people):
+    """assert_quiet, the tool of every "hears nothing" test above, can fail."""
+    ada, bram, _ = people
+    stream = await open_stream(bram)
+    await wait_until_listening(hub)
+    await send(sender=ada, recipients=[bram], text="noise")
+    with pytest.raises(AssertionError, match="unexpected event"):
+        await stream.assert_quiet()
     await stream.close()
 
 
