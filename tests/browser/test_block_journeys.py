@@ -1,9 +1,14 @@
-"""Blocking from a profile, and what the blocked person can no longer do (issue #7)."""
+"""Blocking, in a real browser: from a profile, what the blocked person can no longer do, unblocking
+from settings, and a quick reply from an inbox opened before the block (it says why and keeps
+the text)."""
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import Block, Follow
+from accounts.services import user_block
+from messaging.models import Message
+from messaging.services import conversation_send
 from pinboard.models import Comment
 from tests.browser.helpers import log_in
 from tests.factories import BoardFactory, CommentFactory, FollowFactory, PinFactory, UserFactory
@@ -67,3 +72,23 @@ def test_unblock_from_settings(page: Page, ada_and_bram):
     expect(page.locator("#toasts")).to_contain_text("You unblocked Bram.")
     expect(page.get_by_text("You haven't blocked anyone.")).to_be_visible()
     assert not Block.objects.exists()
+
+
+def test_a_quick_reply_after_being_blocked_says_why_and_keeps_the_text(page: Page):
+    ada = UserFactory(username="ada", display_name="Ada")
+    bram = UserFactory(username="bram", display_name="Bram")
+    conversation_send(sender=bram, recipients=[ada], text="Dinner on Friday?")
+
+    log_in(page, "ada")
+    page.goto("/messages/")
+    reply = page.get_by_label("Reply to Bram")
+    expect(reply).to_be_visible()
+
+    # Bram blocks Ada while her inbox is open; she answers from the row anyway.
+    user_block(blocker=bram, blocked=ada)
+    reply.fill("Yes, at 8!")
+    page.get_by_role("button", name="Reply", exact=True).click()
+
+    expect(page.locator("#toasts")).to_contain_text("You can't message Bram.")
+    expect(reply).to_have_value("Yes, at 8!")
+    assert not Message.objects.filter(text="Yes, at 8!").exists()
