@@ -379,7 +379,8 @@ def due_participants(*, now: datetime):
 def send_due_message_emails(*, now: datetime) -> int:
     """The sweep: check everyone due. Returns how many emails went out."""
     sent = 0
-    for participant_id in due_participants(now=now).values_list("pk", flat=True).iterator():
+    # A list, not a cursor: each check runs its own queries (and commits) while we loop.
+    for participant_id in list(due_participants(now=now).values_list("pk", flat=True)):
         sent += email_unread(participant_id=participant_id, now=now)
     return sent
 

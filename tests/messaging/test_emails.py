@@ -21,7 +21,6 @@ from messaging.models import (
     Participant,
     Presence,
 )
-from messaging.notifications import message_recipients
 from messaging.services import (
     conversation_mark_read,
     conversation_rename,
@@ -223,23 +222,46 @@ def test_a_failed_send_gives_the_claim_back(flat, settings):
     assert check(conversation, bram)
 
 
-def test_the_channel_schedules_a_check_only_where_the_backend_can_defer(flat, settings):
+def test_a_new_message_schedules_checks_only_where_the_backend_can_defer(flat, settings):
     conversation, ada, bram, chen = flat
     message = message_send(sender=ada, conversation=conversation, text="Later")
-    recipients = message_recipients(message)
-    emails.message_arrived(message, recipients)  # ImmediateBackend: the sweep's job
+    tasks.deliver_message.call(message.pk)  # ImmediateBackend: no deferral, the sweep's job
     assert mail.outbox == []
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     from django_tasks_db.models import DBTaskResult
 
     NotificationPreference.objects.create(user=chen, kind=NotificationKind.MESSAGE, email=False)
-    emails.message_arrived(message, recipients)
-    [job] = DBTaskResult.objects.all()
-    assert job.args_kwargs["args"] == [participant(conversation, bram).pk]
+    tasks.deliver_message.call(message.pk)  # as the worker runs it
+    [job] = DBTaskResult.objects.all()  # Bram's check; Chen turned message emails off
     assert job.task_path == "messaging.tasks.email_unread_messages"
+    assert job.args_kwargs["args"] == [participant(conversation, bram).pk]
     assert job.run_after == message.created_at + timedelta(seconds=120)
-    assert tasks.emails.message_arrived in tasks._message_channels()
+
+    tasks.email_unread_messages.call(participant(conversation, bram).pk)  # run too early
+    assert mail.outbox == []
+
+
+def test_a_check_costs_the_same_queries_for_3_or_12_messages(flat, django_assert_num_queries):
+    conversation, ada, bram, _ = flat
+    pins = [PinFactory(board=BoardFactory(owner=ada)) for _ in range(4)]
+    board = BoardFactory(owner=ada, name="Kitchen")
+    PinFactory(board=board)
+
+    def send(count):
+        for n in range(count):
+            attachment = Attachment(pin=pins[n % 4]) if n % 3 == 0 else Attachment()
+            message_send(sender=ada, conversation=conversation, text=f"m{n}", attachment=attachment)
+        message_send(sender=ada, conversation=conversation, attachment=Attachment(board=board))
+
+    # participant, messages, choices (2), presence, claim, pins, boards, covers, title
+    send(2)
+    with django_assert_num_queries(10):
+        assert check(conversation, bram)
+    send(11)
+    with django_assert_num_queries(10):
+        assert check(conversation, bram, now=later(300))
+    assert "12 messages" in mail.outbox[1].subject
 
 
 def test_the_commands_send_what_is_due(flat, settings, capsys):
@@ -345,10 +367,11 @@ def unsubscribe_path(user, kind, *, one_click=False) -> str:
     return reverse(name, kwargs={"token": emails.unsubscribe_token(user.pk, kind)})
 
 
-def test_unsubscribe_page_asks_then_turns_that_kind_off(client, flat):
+def test_unsubscribe_page_asks_then_turns_that_kind_off(client, flat, django_assert_num_queries):
     _, _, bram, _ = flat
     path = unsubscribe_path(bram, NotificationKind.MESSAGE)
-    page = client.get(path)
+    with django_assert_num_queries(1):  # the person; signed out, no session
+        page = client.get(path)
     assert page.status_code == 200
     assert "Stop emails about new messages?" in page.text
     assert not NotificationPreference.objects.exists()  # a GET changes nothing
