@@ -146,7 +146,8 @@ def _send(*, user: User, kind: str, subject: str, template: str, context: dict) 
         "settings_url": absolute("/settings/notifications/"),
     }
     email = EmailMultiAlternatives(
-        subject=subject,
+        # Names people chose go into the subject: never let one break the header.
+        subject=" ".join(subject.split()),
         body=render_to_string(f"messaging/email/{template}.txt", context),
         to=[user.email],
         headers={

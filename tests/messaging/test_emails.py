@@ -22,6 +22,7 @@ from messaging.models import (
     Presence,
 )
 from messaging.services import (
+    conversation_leave,
     conversation_mark_read,
     conversation_rename,
     conversation_send,
@@ -122,6 +123,18 @@ def test_not_for_someone_who_had_the_site_open_since_it_arrived(flat):
     assert check(conversation, chen)  # was here, but before it arrived
     # Dealt with: the sweep will not look at Bram's again.
     assert participant(conversation, bram).emailed_message_id > 0
+
+
+def test_not_for_someone_who_left_or_has_it_as_a_request(flat):
+    conversation, ada, bram, _ = flat
+    dee = UserFactory(username="dee", message_privacy="nobody")
+    request = conversation_send(sender=ada, recipients=[dee], text="Hello Dee").conversation
+    conversation_leave(conversation=conversation, user=bram)
+    message_send(sender=ada, conversation=conversation, text="Bye Bram")
+    assert not check(conversation, bram)
+    assert not check(request, dee)
+    assert {p.user for p in emails.due_participants(now=later())} == {flat[3]}  # Chen only
+    assert mail.outbox == []
 
 
 def test_levels_nothing_and_mentions_only(flat):
