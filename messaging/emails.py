@@ -280,17 +280,22 @@ def email_unread(*, participant_id: int, now: datetime) -> bool:
     return True
 
 
-def _conversation_title(conversation: Conversation, user: User) -> str:
-    if conversation.name:
-        return conversation.name
-    others = (
-        Participant.objects.current()
-        .filter(conversation=conversation)
-        .exclude(user=user)
-        .select_related("user")
-        .order_by("pk")
-    )
-    return _names([p.user.name for p in others])
+def _titles(conversations: list[Conversation], user: User) -> dict[int, str]:
+    """What each conversation is called for this person: its name, else the others in it.
+    One query for all the unnamed ones (none if all are named)."""
+    unnamed = [c.pk for c in conversations if not c.name]
+    people: dict[int, list[str]] = {}
+    if unnamed:
+        others = (
+            Participant.objects.current()
+            .filter(conversation_id__in=unnamed)
+            .exclude(user=user)
+            .select_related("user")
+            .order_by("pk")
+        )
+        for other in others:
+            people.setdefault(other.conversation_id, []).append(other.user.name)
+    return {c.pk: c.name or _names(people.get(c.pk, [])) for c in conversations}
 
 
 def _send_batch(*, participant: Participant, messages: list[Message], kind: str) -> None:
@@ -313,7 +318,7 @@ def _send_batch(*, participant: Participant, messages: list[Message], kind: str)
         template="unread_messages",
         context={
             "subject": subject,
-            "title": _conversation_title(conversation, user),
+            "title": _titles([conversation], user)[conversation.pk],
             "messages": messages,
             "conversation_url": absolute(reverse("conversation", kwargs={"pk": conversation.pk})),
         },
@@ -455,8 +460,9 @@ def _send_digest(rows: list[Participant], *, now: datetime) -> bool:
         if not claimed:
             transaction.set_rollback(True)
             return False
+    titles = _titles([row.conversation for row in claimed], user)
     for row in claimed:
-        row.title = _conversation_title(row.conversation, user)
+        row.title = titles[row.conversation_id]
         row.url = absolute(reverse("conversation", kwargs={"pk": row.conversation_id}))
     total = sum(row.unread_messages for row in claimed)
     subject = (

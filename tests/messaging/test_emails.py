@@ -267,7 +267,6 @@ def test_a_check_costs_the_same_queries_for_3_or_12_messages(flat, django_assert
             message_send(sender=ada, conversation=conversation, text=f"m{n}", attachment=attachment)
         message_send(sender=ada, conversation=conversation, attachment=Attachment(board=board))
 
-    # participant, messages, choices (2), presence, claim, pins, boards, covers, title
     send(2)
     with django_assert_num_queries(10):
         assert check(conversation, bram)
@@ -323,6 +322,26 @@ def test_the_digest_lists_unread_conversations_once_a_day(flat):
     assert emails.send_digests(now=timezone.now() + timedelta(days=1)) == 1
     assert "Flat 3B: 1 unread message" in to(bram)[1].body
     assert "Chen" not in to(bram)[1].body  # already told, and nothing new there
+
+
+def test_a_digest_costs_fixed_queries_plus_one_claim_per_conversation(
+    django_assert_num_queries,
+):
+    bram = UserFactory(username="bram", display_name="Bram")
+    NotificationPreference.objects.create(user=bram, kind="message", daily_digest=True)
+    senders = [UserFactory() for _ in range(4)]
+
+    def digest_after(senders, day):
+        for sender in senders:
+            conversation_send(sender=sender, recipients=[bram], text="Hello")
+        # Reading, the day's Delivery row and the email: fixed; then one conditional UPDATE
+        # per conversation claimed.
+        with django_assert_num_queries(7 + len(senders)):
+            assert emails.send_digests(now=timezone.now() + timedelta(days=day)) == 1
+
+    digest_after(senders[:1], 0)
+    digest_after(senders, 1)
+    assert "You have 4 unread messages in 4 conversations" in mail.outbox[1].subject
 
 
 # --- The bell's kinds ------------------------------------------------------------------------
