@@ -8,9 +8,10 @@ called one by one, each guarded, so a failing email server never stops a push.
 import logging
 
 from django.tasks import task
+from django.utils import timezone
 
-from messaging import notifications
-from messaging.models import Message
+from messaging import emails, notifications
+from messaging.models import Message, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -34,4 +35,37 @@ def deliver_message(message_id: int) -> None:
 
 def _message_channels():
     """The channels that carry a new message: Web Push now, an email later if still unread."""
-    return []
+    return [emails.message_arrived]
+
+
+@task
+def email_unread_messages(participant_id: int) -> None:
+    """One person's check, scheduled by emails.message_arrived to run after the delay: email
+    what arrived in that conversation if it is still unread (emails.email_unread decides)."""
+    emails.email_unread(participant_id=participant_id, now=timezone.now())
+
+
+@task
+def send_message_emails() -> None:
+    """The sweep (emails.send_due_message_emails), for a scheduler that enqueues tasks; cron
+    runs `manage.py send_message_emails` instead."""
+    emails.send_due_message_emails(now=timezone.now())
+
+
+@task
+def send_digests() -> None:
+    """The daily digest of unread messages (emails.send_digests); see `manage.py send_digests`."""
+    emails.send_digests(now=timezone.now())
+
+
+@task
+def deliver_notification(notification_id: int) -> None:
+    """A bell notification to the channels beyond the bell: email for now (Web Push adds its
+    own call here)."""
+    notification = Notification.objects.filter(pk=notification_id).first()
+    if notification is None:
+        return
+    try:
+        emails.notification_email(notification)
+    except Exception:
+        logger.exception("Emailing notification %s failed", notification_id)

@@ -234,6 +234,11 @@ if _EMAIL_BACKEND.endswith("smtp.EmailBackend"):
         "use_tls": env_bool("EMAIL_USE_TLS", False),
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Pinboard <noreply@localhost>")
+# Where links in emails point (emails are sent by the worker, which has no request to ask).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# An unread message is emailed about once it has waited this long (and is still unread, and its
+# reader has not had the site open since): messaging/emails.py.
+MESSAGE_EMAIL_DELAY_SECONDS = env_int("MESSAGE_EMAIL_DELAY_SECONDS", 120)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Static and media files ----------

@@ -49,6 +49,8 @@ urlpatterns = [
     path("pins/<int:pk>/delete/", pin_editor.pin_delete, name="pin_delete"),
     # (more routes are added below this line)
     path("", include("messaging.settings_urls")),  # /settings/data/: the data export
+    # Unsubscribing from a kind of email, from a link in it (messaging/views/unsubscribe.py)
+    path("notifications/unsubscribe/", include("messaging.unsubscribe_urls")),
 ]
 
 
