@@ -25,6 +25,7 @@ def group(db):
 def test_ada_mentions_bea_with_the_keyboard_and_bea_sees_it(
     page: Page, browser: Browser, live_server, group
 ):
+    page.set_viewport_size({"width": 320, "height": 640})  # the narrowest phone
     log_in(page, "ada")
     page.goto(f"/messages/{group.pk}/")
     box = page.get_by_role("combobox", name="Write a message")
@@ -35,6 +36,9 @@ def test_ada_mentions_bea_with_the_keyboard_and_bea_sees_it(
     expect(people).to_be_visible()
     expect(box).to_have_attribute("aria-expanded", "true")
     expect(people.get_by_role("option")).to_have_text(["Bea Baker @bea", "Ben Brown @ben"])
+    box_edge = people.bounding_box()
+    assert box_edge["x"] >= 0
+    assert box_edge["x"] + box_edge["width"] <= 320
 
     box.press_sequentially("e")  # "@be": still both; Cy and Bert (not in it) never show
     expect(people.get_by_role("option")).to_have_count(2)
