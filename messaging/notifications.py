@@ -109,3 +109,10 @@ def message_sent(message: Message) -> None:
 
     message_id = message.pk
     transaction.on_commit(lambda: tasks.deliver_message.enqueue(message_id))
+
+
+def mentioned(message: Message, user_ids: list[int]) -> None:
+    """The people `message` @mentions and who may hear of it (messaging/services.py decided:
+    in the conversation, no block with the sender, not a waiting request, not set to hear
+    nothing), called inside the send's transaction after the mentions are stored. A stub until
+    the bell lands: it will call notify(kind=MENTION, ...) for each on commit."""

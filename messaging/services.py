@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Subquery
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Block, User
 from accounts.services import user_block
-from messaging import events, notifications
+from messaging import events, mentions, notifications
 from messaging.models import (  # the value types re-exported: callers build sends with them
     MAX_TEXT_LENGTH,
     NO_ATTACHMENT,
@@ -135,8 +135,15 @@ def _append(
     Conversation.objects.filter(pk=conversation.pk).update(
         last_message=message, last_message_at=message.created_at
     )
+    mentioned = _store_mentions(message, conversation=conversation, sender=sender)
+    unread = {"unread_count": F("unread_count") + 1}
+    if mentioned:  # in the same statement: the mentions-only badge counts these
+        named = [user_id for user_id, _ in mentioned]
+        unread["unread_mentions"] = F("unread_mentions") + Case(
+            When(user_id__in=named, then=Value(1)), default=Value(0)
+        )
     Participant.objects.current().filter(conversation=conversation).exclude(user=sender).update(
-        unread_count=F("unread_count") + 1
+        **unread
     )
     Participant.objects.filter(conversation=conversation, user=sender).update(
         last_read_message_id=message.pk, unread_count=0, unread_mentions=0
@@ -144,8 +151,46 @@ def _append(
     events.publish_to_members(
         kind=Event.Kind.MESSAGE_NEW, conversation=conversation, message=message
     )
+    if notify := [user_id for user_id, reachable in mentioned if reachable]:
+        notifications.mentioned(message, notify)
     notifications.message_sent(message)
     return message
+
+
+def _store_mentions(
+    message: Message, *, conversation: Conversation, sender: User
+) -> list[tuple[int, bool]]:
+    """Store whom the text @mentions: people in the conversation now (not the sender, and
+    nobody with a block either way between them and the sender: a mention never reaches across
+    a block; to them it is plain text). Fixed at send (messaging/mentions.py). Returns
+    (user id, reachable) for each: reachable unless their part is a request still waiting (the
+    request is its own notification) or they chose to hear nothing from the conversation.
+    Costs nothing without an "@", else one read and one insert."""
+    if "@" not in message.text:
+        return []
+    blocked = Block.objects.filter(
+        Q(blocker_id=sender.pk, blocked_id=OuterRef("user_id"))
+        | Q(blocker_id=OuterRef("user_id"), blocked_id=sender.pk)
+    )
+    rows = (
+        Participant.objects.current()
+        .filter(conversation=conversation)
+        .exclude(user=sender)
+        .exclude(Exists(blocked))
+        .values_list("user_id", "user__username", "is_request", "level")
+    )
+    people = {row[1].lower(): row for row in rows}
+    names = mentions.mentioned_names(message.text, people)
+    if not names:
+        return []
+    found = [people[name] for name in sorted(names)]
+    Message.mentions.through.objects.bulk_create(
+        [Message.mentions.through(message=message, user_id=row[0]) for row in found]
+    )
+    return [
+        (user_id, not is_request and level != NotifyLevel.NONE)
+        for user_id, _, is_request, level in found
+    ]
 
 
 def _already_sent(sender: User, idempotency_key: uuid.UUID | None) -> Message | None:

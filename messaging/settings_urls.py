@@ -3,8 +3,9 @@ root by pinboard/urls.py: the export reads every app, so its page lives here."""
 
 from django.urls import path
 
-from messaging.views import data
+from messaging.views import data, data_download
 
 urlpatterns = [
     path("settings/data/", data.settings_data, name="settings_data"),
+    path("settings/data/download/<int:pk>/", data_download.download, name="settings_data_download"),
 ]

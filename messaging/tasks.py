@@ -10,7 +10,9 @@ import logging
 from django.tasks import task
 from django.utils import timezone
 
-from messaging import emails, notifications
+from accounts.models import User
+from messaging import emails, export_files, notifications
+from messaging.export import write_user_export
 from messaging.models import Message, Notification
 
 logger = logging.getLogger(__name__)
@@ -69,3 +71,24 @@ def deliver_notification(notification_id: int) -> None:
         emails.notification_email(notification)
     except Exception:
         logger.exception("Emailing notification %s failed", notification_id)
+
+
+@task
+def build_export(user_id: int) -> None:
+    """ "Download my data", built away from the request (an export with thousands of images
+    takes minutes): the zip goes to private storage and its owner gets an EXPORT_READY
+    notification pointing at the download view (messaging/export_files.py). Old zips are
+    pruned first, so storage holds at most a week of them even without the daily command."""
+    export_files.prune()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:  # deleted or deactivated since asking: nothing to give
+        return
+    name, partial = export_files.new_file()
+    try:
+        with open(partial, "wb") as out:
+            write_user_export(user=user, file=out)
+        export_files.publish(user_id=user.pk, name=name, partial=partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        (export_files.export_root() / name).unlink(missing_ok=True)
+        raise

@@ -15,6 +15,7 @@ def _fast_and_isolated(settings, tmp_path):
     # Password hashing is deliberately slow in production; tests only need it to be correct.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EXPORT_ROOT = tmp_path / "exports"
     # Tasks run inside the request that enqueues them, so a test sees their effect at once.
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 

@@ -215,6 +215,7 @@ def test_rebuild_thumbnails_names_the_images_that_failed_and_exits_non_zero():
         ("rebuild_thumbnails", ["--only-missing", "every 10%", "exits non-zero"]),
         ("prune_events", ["--older-than-days", "catch up"]),
         ("export_user", ["username", "README.txt", "--force"]),
+        ("prune_exports", ["7 days", "EXPORT_ROOT", "Run it daily"]),
     ],
 )
 def test_each_command_explains_itself_in_help(command, phrases):

@@ -145,6 +145,13 @@ def _render_page(request, conversation, *, before=None, form=None, reply_form=No
         "me": me,
         "title": _title(conversation, others),
         "form": form or MessageForm(user=request.user, conversation=conversation),
+        # Who the composer's @ suggests (static/js/mentions.js): the others who see the
+        # conversation now, which is whom a mention can name (services._store_mentions).
+        "mention_people": [
+            {"username": p.user.username, "name": p.user.name}
+            for p in others
+            if p.declined_at is None
+        ],
     }
     return render(request, "messaging/conversation.html", context, status=status)
 

@@ -2,15 +2,20 @@
 
 import io
 import json
+import os
+import re
 import zipfile
+from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
 from accounts.services import user_block, user_delete, user_follow, user_update_profile
 from messaging.export import write_user_export
+from messaging.models import Notification, NotificationKind
 from messaging.services import (
     Attachment,
     conversation_leave,
@@ -29,8 +34,8 @@ from tests.factories import (
 )
 
 # The "Your data" page costs what every signed-in settings page does (session, user, the
-# header's unread badge), whatever the person has: the export runs only on POST.
-PAGE_QUERIES = 3
+# header's unread badge), whatever the person has: the export runs only in its task.
+PAGE_QUERIES = 4  # and the latest download still kept
 
 EXPECTED_FILES = {
     "README.txt",
@@ -275,20 +280,105 @@ def test_your_data_page_offers_the_download(client_for, user):
     assert 'href="/settings/data/" aria-current="page">Your data</a>' in html
 
 
-@pytest.mark.django_db
-def test_download_my_data_returns_the_zip(world, client_for):
-    alice = world["alice"]
-    response = client_for(alice).post(reverse("settings_data"))
+def ready_export(user):
+    return Notification.objects.get(recipient=user, kind=NotificationKind.EXPORT_READY)
 
+
+def download_url(notification) -> str:
+    return reverse("settings_data_download", args=[notification.pk])
+
+
+@pytest.mark.django_db
+def test_asking_for_my_data_says_it_is_being_prepared(world, client_for):
+    response = client_for(world["alice"]).post(reverse("settings_data"), follow=True)
+
+    assert response.redirect_chain == [("/settings/data/", 302)]
+    assert "We&#x27;re preparing your download; we&#x27;ll notify you when it&#x27;s ready." in (
+        response.text
+    )
+
+
+@pytest.mark.django_db
+def test_the_task_builds_the_same_zip_and_notifies_its_owner(world, client_for, settings):
+    alice = world["alice"]
+    client = client_for(alice)
+    client.post(reverse("settings_data"))  # tasks run at once in tests (tests/conftest.py)
+
+    notification = ready_export(alice)
+    assert notification.read_at is None
+    assert download_url(notification) == f"/settings/data/download/{notification.pk}/"
+    stored = list(settings.EXPORT_ROOT.iterdir())
+    assert [path.name for path in stored] == [notification.file]
+    assert re.fullmatch(r"[0-9a-f]{32}\.zip", notification.file)  # unguessable
+    assert not str(stored[0]).startswith(str(settings.MEDIA_ROOT))
+
+    response = client.get(download_url(notification))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     filename = f"pinboard-alice-{timezone.now():%Y-%m-%d}.zip"
     assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    assert set(archive.namelist()) >= EXPECTED_FILES
-    titles = {pin["title"] for pin in read_json(archive, "pins.json")}
-    assert "Maidenhair fern" in titles
+    direct = export(alice)
+    assert sorted(archive.namelist()) == sorted(direct.namelist())
+    for name in EXPECTED_FILES - {"profile.json"}:  # the profile says when it was exported
+        assert archive.read(name) == direct.read(name), name
     assert "Secret cake recipe" not in everything(archive)
+
+    page = client.get(reverse("settings_data")).text
+    assert f'href="{download_url(notification)}" download>Download the zip' in page
+
+
+@pytest.mark.django_db
+def test_only_the_owner_can_download(world, client_for, client):
+    client_for(world["alice"]).post(reverse("settings_data"))
+    url = download_url(ready_export(world["alice"]))
+
+    assert client_for(world["bob"]).get(url).status_code == 404
+    assert client_for(world["bob"]).get("/settings/data/download/999999/").status_code == 404
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302
+    assert anonymous.url.startswith(reverse("account_login"))
+    # Not under /media/ either: the file is outside MEDIA_ROOT.
+    name = ready_export(world["alice"]).file
+    assert client.get(f"/media/exports/{name}").status_code == 404
+    assert client.get(f"/media/{name}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_new_export_replaces_the_unread_one_and_its_file(
+    world, client_for, settings, django_capture_on_commit_callbacks
+):
+    client = client_for(world["alice"])
+    client.post(reverse("settings_data"))
+    first = ready_export(world["alice"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("settings_data"))
+
+    second = ready_export(world["alice"])  # still one line in the bell
+    assert second.pk == first.pk
+    assert second.file != first.file
+    assert [path.name for path in settings.EXPORT_ROOT.iterdir()] == [second.file]
+
+
+@pytest.mark.django_db
+def test_exports_are_deleted_after_a_week(world, client_for, settings):
+    client = client_for(world["alice"])
+    client.post(reverse("settings_data"))
+    old = ready_export(world["alice"])
+    a_week_ago = timezone.now() - timedelta(days=7, minutes=1)
+    Notification.objects.filter(pk=old.pk).update(created_at=a_week_ago)
+    path = settings.EXPORT_ROOT / old.file
+    os.utime(path, (a_week_ago.timestamp(), a_week_ago.timestamp()))
+
+    expired = client.get(download_url(old), follow=True)
+    assert "That download is no longer kept" in expired.text
+
+    out = io.StringIO()
+    call_command("prune_exports", stdout=out)
+    assert "Deleted 1 exports older than 7 days." in out.getvalue()
+    assert not path.exists()
+    assert not Notification.objects.filter(pk=old.pk).exists()
+    assert client.get(download_url(old)).status_code == 404
 
 
 @pytest.mark.parametrize("boards", [1, 6])
