@@ -9,7 +9,7 @@ import logging
 
 from django.tasks import task
 
-from messaging import notifications
+from messaging import notifications, push
 from messaging.models import Message
 
 logger = logging.getLogger(__name__)
@@ -34,4 +34,4 @@ def deliver_message(message_id: int) -> None:
 
 def _message_channels():
     """The channels that carry a new message: Web Push now, an email later if still unread."""
-    return []
+    return [push.message_arrived]

@@ -49,6 +49,8 @@ urlpatterns = [
     path("pins/<int:pk>/delete/", pin_editor.pin_delete, name="pin_delete"),
     # (more routes are added below this line)
     path("", include("messaging.settings_urls")),  # /settings/data/: the data export
+    # Web Push devices, the manifest, the service worker (/sw.js) and the offline page
+    path("", include("messaging.push_urls")),
 ]
 
 
