@@ -28,6 +28,7 @@ from django.utils import timezone
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
 
+from accounts.models import User
 from messaging.inbox import people_title, unread_total
 from messaging.models import (
     Delivery,
@@ -178,18 +179,9 @@ def message_arrived(message: Message, recipients) -> None:
             "url": f"{conversation_url}#message-{message.pk}",
             "tag": f"conversation-{message.conversation_id}",
             "icon": _icon(),
-            "badge": unread_total(_Someone(user_id)),
+            "badge": unread_total(User(pk=user_id)),
         }
         _fan_out(user_id, theirs, payload, f"message:{message.pk}:{user_id}")
-
-
-class _Someone:
-    """Just enough of a user for inbox.unread_total (which needs only the id)."""
-
-    is_authenticated = True
-
-    def __init__(self, pk: int):
-        self.pk = pk
 
 
 # --- A notification from the bell ------------------------------------------------------------
@@ -261,6 +253,8 @@ def notification_push(notification: Notification) -> None:
     push once more (the same tag replaces the earlier one on the device)."""
     if not is_configured():
         return
+    if notification.kind == NotificationKind.MENTION and notification.message_id:
+        return  # message_arrived pushed the message itself, by the mention choice
     user_id = notification.recipient_id
     if not channels_for([user_id], notification.kind)[user_id].push:
         return

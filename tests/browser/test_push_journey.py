@@ -203,3 +203,52 @@ def test_no_prompt_before_anyone_wrote(page: Page, live_server, chat, push_on):
     expect(page.get_by_role("heading", name="Bea")).to_be_visible()
     page.wait_for_timeout(300)
     expect(page.get_by_role("region", name="Notifications")).to_have_count(0)
+
+
+def test_removing_a_device_without_javascript(browser, live_server, chat, push_on):
+    from messaging.models import PushSubscription
+
+    bea = chat.participants.get(user__username="bea").user
+    laptop = PushSubscription.objects.create(
+        user=bea,
+        endpoint="https://push.example.com/laptop",
+        p256dh="x",
+        auth="y",
+        device="Firefox on Linux",
+    )
+    PushSubscription.objects.create(
+        user=bea,
+        endpoint="https://push.example.com/phone",
+        p256dh="x",
+        auth="y",
+        device="Chrome on Android",
+    )
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto("/accounts/login/")
+        page.get_by_label("Username or email").fill("bea")
+        page.get_by_label("Password:", exact=True).fill("pinboard-demo")
+        page.get_by_role("button", name="Sign In").click()
+        page.goto("/settings/notifications/devices/")
+        devices = page.get_by_role("list", name="Your devices")
+        expect(devices.get_by_role("listitem")).to_have_count(2)
+        added = laptop.created_at.strftime("%-d %b %Y, %H:%M")
+        page.get_by_role("button", name=f"Remove Firefox on Linux, added {added}").click()
+        expect(page.get_by_text("That device won't get notifications any more.")).to_be_visible()
+        expect(devices.get_by_role("listitem")).to_have_count(1)
+        expect(devices).to_contain_text("Chrome on Android")
+    finally:
+        context.close()
+
+
+def test_no_prompt_once_the_browser_was_asked(page: Page, live_server, chat, push_on):
+    page.context.grant_permissions(["notifications"], origin=live_server.url)
+    log_in(page, "bea")
+    page.goto("/")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    # Permission granted already: no prompt (it is for browsers that were never asked).
+    page.goto(f"/messages/{chat.pk}/")
+    expect(page.get_by_role("heading", name="Ada")).to_be_visible()
+    page.wait_for_timeout(300)
+    expect(page.get_by_role("region", name="Notifications")).to_have_count(0)

@@ -221,6 +221,24 @@ def test_other_failures_are_tried_three_times_then_given_up(service, people, cap
     assert kept.last_used_at is None
 
 
+def test_on_the_database_task_backend_a_retry_waits_a_minute(service, people, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    ada, bea, _ = people
+    subscribe(service, bea, "bea")
+    service.answer = 500
+    message = conversation_send(sender=ada, recipients=[bea], text="Hi")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    tasks.deliver_message.call(message.pk)
+    assert service.hits == 0  # queued for the worker, not sent in the request
+    [queued] = DBTaskResult.objects.filter(task_path="messaging.push.send_push")
+    push.send_push.call(*queued.args_kwargs["args"], **queued.args_kwargs["kwargs"])
+    assert service.hits == 1
+    retry = DBTaskResult.objects.exclude(pk=queued.pk).get(task_path="messaging.push.send_push")
+    assert retry.run_after > timezone.now() + timedelta(seconds=50)
+    assert retry.args_kwargs["args"][-1] == 2  # the second attempt
+
+
 def test_a_push_service_that_hangs_is_given_up_on(service, people, monkeypatch):
     ada, bea, _ = people
     subscribe(service, bea, "bea")
@@ -304,6 +322,22 @@ def test_a_notification_about_something_the_recipient_cannot_see_names_nothing(
     assert got.payload["title"] == "Bea invited you to a board"
     assert got.payload["body"] == ""
     assert got.payload["url"] == "/"
+
+
+def test_a_mention_notification_is_not_pushed_twice(service, people):
+    ada, bea, _ = people
+    subscribe(service, bea, "bea")
+    message = conversation_send(sender=ada, recipients=[bea], text="@bea hi")
+    mention = Notification.objects.create(
+        recipient=bea,
+        kind=NotificationKind.MENTION,
+        conversation=message.conversation,
+        message=message,
+        last_actor=ada,
+        actor_count=1,
+    )
+    push.notification_push(mention)  # the message's own push carries it
+    assert service.hits == 0
 
 
 def test_a_notification_follows_its_kinds_push_choice_and_presence(service, people):
