@@ -11,7 +11,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from accounts.models import User
-from messaging import emails, export_files, notifications
+from messaging import emails, export_files, notifications, push
 from messaging.export import write_user_export
 from messaging.models import Message, Notification
 
@@ -37,7 +37,7 @@ def deliver_message(message_id: int) -> None:
 
 def _message_channels():
     """The channels that carry a new message: Web Push now, an email later if still unread."""
-    return [emails.message_arrived]
+    return [push.message_arrived, emails.message_arrived]
 
 
 @task
@@ -62,15 +62,18 @@ def send_digests() -> None:
 
 @task
 def deliver_notification(notification_id: int) -> None:
-    """A bell notification to the channels beyond the bell: email for now (Web Push adds its
-    own call here)."""
+    """A bell notification to the channels beyond the bell, each on its own: Web Push and
+    email."""
     notification = Notification.objects.filter(pk=notification_id).first()
     if notification is None:
         return
-    try:
-        emails.notification_email(notification)
-    except Exception:
-        logger.exception("Emailing notification %s failed", notification_id)
+    for channel in (push.notification_push, emails.notification_email):
+        try:
+            channel(notification)
+        except Exception:
+            logger.exception(
+                "Delivering notification %s through %s failed", notification_id, channel
+            )
 
 
 @task

@@ -216,6 +216,19 @@ TASKS = {
     )
 }
 
+# --- Web Push ----------
+
+# VAPID (RFC 8292) identifies this site to browsers' push services. Both keys are base64url
+# without padding, the raw form `manage.py vapid_keys` prints (and web-push's generate-vapid-keys
+# too): the 32-byte private scalar and the 65-byte uncompressed public point. Without both, push
+# is off: no "Turn on notifications" button, nothing sent.
+VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "").strip()
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "").strip()
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@localhost")
+# A push endpoint is a URL our server POSTs to: https only, never a loopback or private address,
+# except plain http on 127.0.0.1/localhost in development (and the tests' local push service).
+PUSH_ALLOW_LOCAL_ENDPOINTS = env_bool("PUSH_ALLOW_LOCAL_ENDPOINTS", DEBUG)
+
 # --- Email ----------
 
 _EMAIL_BACKEND = os.environ.get(
@@ -309,6 +322,9 @@ SECURE_CSP = {
     "style-src-attr": [CSP.UNSAFE_INLINE],
     "img-src": [CSP.SELF, "data:", "blob:"],
     "connect-src": [CSP.SELF],
+    # The installable app: its service worker (/sw.js) and manifest come from this origin.
+    "worker-src": [CSP.SELF],
+    "manifest-src": [CSP.SELF],
     "font-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],

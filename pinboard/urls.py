@@ -51,6 +51,8 @@ urlpatterns = [
     path("", include("messaging.settings_urls")),  # /settings/data/: the data export
     # Unsubscribing from a kind of email, from a link in it (messaging/views/unsubscribe.py)
     path("notifications/unsubscribe/", include("messaging.unsubscribe_urls")),
+    # Web Push devices, the manifest, the service worker (/sw.js) and the offline page
+    path("", include("messaging.push_urls")),
 ]
 
 

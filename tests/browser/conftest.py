@@ -39,7 +39,10 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def browser_context_args(browser_context_args, live_server):
-    return {**browser_context_args, "base_url": live_server.url}
+    # The site's service worker (/sw.js) is kept out of the journeys that are not about it: it
+    # would sit between the page and Playwright's request routing. tests/browser/
+    # test_push_journey.py lets it in.
+    return {**browser_context_args, "base_url": live_server.url, "service_workers": "block"}
 
 
 @pytest.fixture(autouse=True)
