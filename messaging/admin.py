@@ -4,7 +4,7 @@ Privacy rule (issue #6): staff do not read private conversations. A message's te
 admin only once someone reported that message (`Message.reports`); everywhere else (changelist,
 change page, search, inlines, `__str__`, delete pages) a message is its kind, sender and dates.
 Messages are read-only here; only a reported one may be deleted. The report queue itself is in
-messaging/admin_reports.py, imported at the end of this module.
+messaging/reports/admin.py, imported at the end of this module.
 """
 
 from django.contrib import admin, messages
@@ -312,4 +312,4 @@ def _report_links(user):
 USER_LINKS.append(_report_links)
 
 
-from messaging import admin_reports  # noqa: E402, F401  (registers the report queue)
+from messaging.reports import admin as reports_admin  # noqa: E402, F401  (registers the report queue)

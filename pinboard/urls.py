@@ -48,7 +48,7 @@ urlpatterns = [
     path("pins/<int:pk>/edit/", pin_editor.pin_edit, name="pin_edit"),
     path("pins/<int:pk>/delete/", pin_editor.pin_delete, name="pin_delete"),
     # (more routes are added below this line)
-    path("", include("messaging.settings_urls")),  # /settings/data/: the data export
+    path("", include("messaging.export.urls")),  # /settings/data/: the data export
 ]
 
 

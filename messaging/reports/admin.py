@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.admin import USER_LINKS
 from messaging.models import Report
-from messaging.reports import (
+from messaging.reports.services import (
     NothingToHide,
     report_deactivate_author,
     report_dismiss,

@@ -1,4 +1,4 @@
-""" "Your data" in settings: download everything of yours as a zip (messaging/export.py)."""
+""" "Your data" in settings: download everything of yours as a zip (messaging/export/archive.py)."""
 
 import tempfile
 
@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.ratelimit import check_rate
-from messaging.export import write_user_export
+from messaging.export.archive import write_user_export
 
 
 @login_required
