@@ -1,7 +1,8 @@
-"""The staff's view of people. Moderation actions that reach into boards and pins (deactivate
-and hide content) are added by pinboard/admin.py, which may import accounts (never the reverse)."""
+"""The staff's view of people. The apps that may import accounts (never the reverse) extend
+`UserAdmin` and register their subclass in its place: pinboard/admin.py adds the moderation
+actions that reach into boards and pins and links to them, messaging/admin.py links to reports."""
 
-from collections.abc import Callable
+from collections.abc import Iterator
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -10,26 +11,8 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.models import Block, Follow, User
 
-# Links on a person's change page to what they made or what was said about them, each a
-# (label, changelist URL name, filter query string, count) from one count query. Other apps
-# (pinboard: boards, pins, comments; messaging: reports) add theirs from their admin modules.
-UserLink = Callable[[User], tuple[str, str, str, int]]
-USER_LINKS: list[UserLink] = []
-
-
-def _follow_links(user: User):
-    yield (
-        "following",
-        "admin:accounts_follow_changelist",
-        f"follower__id__exact={user.pk}",
-        Follow.objects.filter(follower=user).count(),
-    )
-    yield (
-        "followers",
-        "admin:accounts_follow_changelist",
-        f"followee__id__exact={user.pk}",
-        Follow.objects.filter(followee=user).count(),
-    )
+# A link on a person's change page: (label, changelist URL name, filter query string, count).
+UserLink = tuple[str, str, str, int]
 
 
 @admin.register(User)
@@ -46,18 +29,33 @@ class UserAdmin(DjangoUserAdmin):
     ]
     show_full_result_count = False
 
+    def content_links_for(self, user: User) -> Iterator[UserLink]:
+        """Links to what the person made or what was said about them, each counted with one
+        query. Subclasses add their app's links after these (`yield from super()...`)."""
+        yield (
+            "following",
+            "admin:accounts_follow_changelist",
+            f"follower__id__exact={user.pk}",
+            Follow.objects.filter(follower=user).count(),
+        )
+        yield (
+            "followers",
+            "admin:accounts_follow_changelist",
+            f"followee__id__exact={user.pk}",
+            Follow.objects.filter(followee=user).count(),
+        )
+
     @admin.display(description="their content")
     def content_links(self, user: User) -> str:
         if user.pk is None:
             return "—"
         rows = []
-        for link in [_follow_links, *USER_LINKS]:
-            for label, url_name, query, count in link(user):
-                try:
-                    url = reverse(url_name)
-                except NoReverseMatch:  # that model's admin is not installed
-                    continue
-                rows.append((url, query, count, label))
+        for label, url_name, query, count in self.content_links_for(user):
+            try:
+                url = reverse(url_name)
+            except NoReverseMatch:  # that model's admin is not installed
+                continue
+            rows.append((url, query, count, label))
         return format_html(
             '<ul class="user-content-links">{}</ul>',
             format_html_join("", '<li><a href="{}?{}">{} {}</a></li>', rows),

@@ -3,9 +3,15 @@
 Privacy rule (issue #6): staff do not read private conversations. A message's text appears in the
 admin only once someone reported that message (`Message.reports`); everywhere else (changelist,
 change page, search, inlines, `__str__`, delete pages) a message is its kind, sender and dates.
-Messages are read-only here; only a reported one may be deleted. The report queue itself is in
-messaging/admin_reports.py, imported at the end of this module.
+Messages are read-only here; only a reported one may be deleted. The report queue is defined in
+messaging/reports/admin.py and registered here.
+
+The pin, board and person admins of pinboard are extended here and registered in their place
+(pinboard may not import messaging): deleting a pin or board also says which conversations keep
+their messages, and a person's page links to reports about them and by them.
 """
+
+from collections.abc import Iterator
 
 from django.contrib import admin, messages
 from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, When
@@ -13,8 +19,12 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.admin import UserLink
+from accounts.models import User
 from messaging.models import Conversation, Event, Message, Participant, Report
-from pinboard.admin import BOARD_DELETE_KEEPS, PIN_DELETE_KEEPS, USER_LINKS
+from messaging.reports.admin import ReportAdmin, StatusFilter
+from pinboard.admin import BoardAdmin, ModerationUserAdmin, PinAdmin
+from pinboard.models import Board, Pin
 
 NOT_SHOWN = "Not shown: staff read a message only once someone reports it."
 
@@ -270,7 +280,12 @@ class EventAdmin(admin.ModelAdmin):
         return False
 
 
-# --- Hooks into the pinboard and accounts admins ----------------------------------------------
+# --- Reports ----------------------------------------------------------------------------------
+
+admin.site.register(Report, ReportAdmin)
+
+
+# --- pinboard's and accounts' admins, extended ------------------------------------------------
 
 
 def _conversations_keeping(field: str, pks: list[int]):
@@ -283,33 +298,52 @@ def _conversations_keeping(field: str, pks: list[int]):
     )
 
 
-def _pin_keeps(pks):
-    return _conversations_keeping("pin", pks)
+class MessagingPinAdmin(PinAdmin):
+    """pinboard's PinAdmin; its delete confirmation also counts the messages that carried the
+    pin (they stay, with a "no longer available" card)."""
+
+    def delete_keeps(self, pks):
+        return [*super().delete_keeps(pks), *_conversations_keeping("pin", pks)]
 
 
-def _board_keeps(pks):
-    # The board and every pin on it go: messages carrying either keep their place.
-    yield from _conversations_keeping("board", pks)
-    yield from (
-        (sentence.replace("carried it", "carried one of its pins"), n)
-        for sentence, n in _conversations_keeping("pin__board", pks)
-    )
+class MessagingBoardAdmin(BoardAdmin):
+    """pinboard's BoardAdmin; its delete confirmation also counts the messages that carried the
+    board or one of its pins (the board and every pin on it go: those messages keep their place)."""
+
+    def delete_keeps(self, pks):
+        return [
+            *super().delete_keeps(pks),
+            *_conversations_keeping("board", pks),
+            *(
+                (sentence.replace("carried it", "carried one of its pins"), n)
+                for sentence, n in _conversations_keeping("pin__board", pks)
+            ),
+        ]
 
 
-PIN_DELETE_KEEPS.append(_pin_keeps)
-BOARD_DELETE_KEEPS.append(_board_keeps)
+class MessagingUserAdmin(ModerationUserAdmin):
+    """pinboard's ModerationUserAdmin, with links to the reports about the person and by them."""
+
+    def content_links_for(self, user: User) -> Iterator[UserLink]:
+        yield from super().content_links_for(user)
+        yield (
+            "reports about them",
+            "admin:messaging_report_changelist",
+            f"profile__id__exact={user.pk}&status=all",
+            Report.objects.filter(profile=user).count(),
+        )
+        yield (
+            "reports they made",
+            "admin:messaging_report_changelist",
+            f"reporter__id__exact={user.pk}&status={StatusFilter.ALL}",
+            Report.objects.filter(reporter=user).count(),
+        )
 
 
-def _report_links(user):
-    yield (
-        "reports about them",
-        "admin:messaging_report_changelist",
-        f"profile__id__exact={user.pk}&status=all",
-        Report.objects.filter(profile=user).count(),
-    )
-
-
-USER_LINKS.append(_report_links)
-
-
-from messaging import admin_reports  # noqa: E402, F401  (registers the report queue)
+# Each replaces pinboard's registration: pinboard may not import messaging (imports run one way).
+admin.site.unregister(Pin)
+admin.site.register(Pin, MessagingPinAdmin)
+admin.site.unregister(Board)
+admin.site.register(Board, MessagingBoardAdmin)
+admin.site.unregister(User)
+admin.site.register(User, MessagingUserAdmin)

@@ -291,7 +291,7 @@ class SendForm(forms.Form):
             return uuid.uuid4()
 
 
-# --- Reports (messaging/views/reports.py) ------------------------------------------------------
+# --- Reports (messaging/reports/views.py) ------------------------------------------------------
 
 REPORT_DETAILS_MAX = Report._meta.get_field("details").max_length
 

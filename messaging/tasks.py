@@ -11,8 +11,9 @@ from django.tasks import task
 from django.utils import timezone
 
 from accounts.models import User
-from messaging import emails, export_files, notifications, push
-from messaging.export import write_user_export
+from messaging import emails, notifications, push
+from messaging.export import files as export_files
+from messaging.export.archive import write_user_export
 from messaging.models import Message, Notification
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def deliver_notification(notification_id: int) -> None:
 def build_export(user_id: int) -> None:
     """ "Download my data", built away from the request (an export with thousands of images
     takes minutes): the zip goes to private storage and its owner gets an EXPORT_READY
-    notification pointing at the download view (messaging/export_files.py). Old zips are
+    notification pointing at the download view (messaging/export/files.py). Old zips are
     pruned first, so storage holds at most a week of them even without the daily command."""
     export_files.prune()
     user = User.objects.filter(pk=user_id, is_active=True).first()

@@ -1,32 +1,12 @@
 """Messaging routes, all under /messages/ (DESIGN.md §7)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from messaging.views import badge, conversation, conversation_live, events, inbox, requests, send
-from messaging.views import reports as report_views
 
 urlpatterns = [
-    # (routes are added below this line)
-    # Reporting a pin, comment, profile or message (messaging/views/reports.py)
-    path("report/pin/<int:key>/", report_views.report, {"kind": "pin"}, name="report_pin"),
-    path(
-        "report/comment/<int:key>/",
-        report_views.report,
-        {"kind": "comment"},
-        name="report_comment",
-    ),
-    path(
-        "report/profile/<str:key>/",
-        report_views.report,
-        {"kind": "profile"},
-        name="report_profile",
-    ),
-    path(
-        "report/message/<int:key>/",
-        report_views.report,
-        {"kind": "message"},
-        name="report_message",
-    ),
+    # Reporting a pin, comment, profile or message (messaging/reports/)
+    path("report/", include("messaging.reports.urls")),
     # The Send dialog (messaging/views/send.py)
     path("send/", send.send_dialog, name="message_send_dialog"),
     path("send/invite/", send.send_invite, name="message_send_invite"),

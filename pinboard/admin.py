@@ -1,5 +1,6 @@
 """The staff's view of boards and pins: moderation (hide / unhide), and deletions that say what
-they take with them and what they leave alone.
+they take with them and what they leave alone. People's admin gets the moderation actions and
+links to their boards, pins and comments here (`ModerationUserAdmin`).
 
 Changelists cost a fixed number of queries whatever the row count: related rows come through
 `list_select_related`, counts through annotations, and big tables skip the second, unfiltered
@@ -7,7 +8,7 @@ COUNT(*) (`show_full_result_count = False`).
 """
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
@@ -20,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from accounts.admin import USER_LINKS, UserAdmin
+from accounts.admin import UserAdmin, UserLink
 from accounts.models import User
 from pinboard import services
 from pinboard.images import pin_images_delete_unused
@@ -36,13 +37,6 @@ from pinboard.models import (
 )
 
 HIDDEN_HELP = "Hidden by moderators: only the owner still sees it, with a notice."
-
-# What a deletion leaves in place, as (sentence, count) pairs shown on the delete confirmation
-# page. Apps that pinboard may not import (messaging: conversations that carried a pin or
-# board) add their own counters here from their admin module.
-KeptCounter = Callable[[list[int]], Iterable[tuple[str, int]]]
-PIN_DELETE_KEEPS: list[KeptCounter] = []
-BOARD_DELETE_KEEPS: list[KeptCounter] = []
 
 
 def _count_subquery(queryset, field: str):
@@ -111,6 +105,9 @@ class ModerationMixin:
     # --- What a deletion keeps --------------------------------------------------------------
 
     def delete_keeps(self, pks: list[int]) -> list[tuple[str, int]]:
+        """What deleting these rows leaves in place, as (sentence, count) pairs for the delete
+        confirmation page. Apps that pinboard may not import (messaging: conversations that
+        carried a pin or board) extend it in a subclass (`[*super().delete_keeps(pks), ...]`)."""
         return []
 
     def render_delete_form(self, request, context):
@@ -173,10 +170,7 @@ class BoardAdmin(ModerationMixin, admin.ModelAdmin):
 
     def delete_keeps(self, pks):
         saves = Pin.objects.filter(saved_from__board__in=pks).exclude(board__in=pks).count()
-        kept = [(_SAVES_KEPT, saves)]
-        for counter in BOARD_DELETE_KEEPS:
-            kept.extend(counter(pks))
-        return kept
+        return [(_SAVES_KEPT, saves)]
 
     def delete_model(self, request, obj):
         services.board_delete(board=obj)
@@ -244,10 +238,7 @@ class PinAdmin(ModerationMixin, admin.ModelAdmin):
 
     def delete_keeps(self, pks):
         saves = Pin.objects.filter(saved_from__in=pks).exclude(pk__in=pks).count()
-        kept = [(_SAVES_KEPT, saves)]
-        for counter in PIN_DELETE_KEEPS:
-            kept.extend(counter(pks))
-        return kept
+        return [(_SAVES_KEPT, saves)]
 
     def delete_model(self, request, obj):
         services.pin_delete(pin=obj)
@@ -341,35 +332,32 @@ class BoardMemberAdmin(admin.ModelAdmin):
 # --- People: moderation actions and links to their boards, pins and comments ----------------
 
 
-def _content_links(user):
-    yield (
-        "boards",
-        "admin:pinboard_board_changelist",
-        f"owner__id__exact={user.pk}",
-        Board.objects.filter(owner=user).count(),
-    )
-    yield (
-        "pins",
-        "admin:pinboard_pin_changelist",
-        f"owner__id__exact={user.pk}",
-        Pin.objects.filter(owner=user).count(),
-    )
-    yield (
-        "comments",
-        "admin:pinboard_comment_changelist",
-        f"author__id__exact={user.pk}",
-        Comment.objects.filter(author=user).count(),
-    )
-
-
-USER_LINKS.append(_content_links)
-
-
 class ModerationUserAdmin(UserAdmin):
     """accounts' UserAdmin, with actions through pinboard's services (which also end sessions
-    and hide content), re-registered here because accounts may not import pinboard."""
+    and hide content) and links to the person's boards, pins and comments."""
 
     actions = ["activate", "deactivate", "deactivate_and_hide", "reactivate_and_unhide"]
+
+    def content_links_for(self, user: User) -> Iterator[UserLink]:
+        yield from super().content_links_for(user)
+        yield (
+            "boards",
+            "admin:pinboard_board_changelist",
+            f"owner__id__exact={user.pk}",
+            Board.objects.filter(owner=user).count(),
+        )
+        yield (
+            "pins",
+            "admin:pinboard_pin_changelist",
+            f"owner__id__exact={user.pk}",
+            Pin.objects.filter(owner=user).count(),
+        )
+        yield (
+            "comments",
+            "admin:pinboard_comment_changelist",
+            f"author__id__exact={user.pk}",
+            Comment.objects.filter(author=user).count(),
+        )
 
     def _each_other_user(self, request, queryset):
         # Staff never lock themselves out by ticking their own row.
@@ -419,5 +407,6 @@ class ModerationUserAdmin(UserAdmin):
         )
 
 
+# Replaces accounts' registration: accounts may not import pinboard (imports run one way).
 admin.site.unregister(User)
 admin.site.register(User, ModerationUserAdmin)

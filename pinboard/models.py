@@ -245,7 +245,7 @@ class PinImage(models.Model):
     detail = _rendition(DETAIL_WIDTH)
 
     class Meta:
-        # prune_media (messaging/media_cleanup.py) looks stored files up by name in batches:
+        # prune_media (pinboard/media_cleanup.py) looks stored files up by name in batches:
         # originals by `file`, renditions by the stem of `file`.
         indexes = [
             models.Index(fields=["file"], name="pinboard_pinimage_file_idx"),

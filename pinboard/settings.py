@@ -263,7 +263,7 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Development serves media from Django; production lets the reverse proxy serve MEDIA_ROOT.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
-# "Download my data" zips (messaging/export_files.py): outside MEDIA_ROOT on purpose, so the web
+# "Download my data" zips (messaging/export/files.py): outside MEDIA_ROOT on purpose, so the web
 # server never serves them; only their owner downloads them, through a view that checks.
 EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", BASE_DIR / "private" / "exports"))
 # Development and tests serve static files straight from the app folders (no collectstatic).

@@ -1,58 +1,34 @@
-"""Root URLconf: the stable, readable paths of DESIGN.md §7."""
+"""The site's URL map (ROOT_URLCONF): which app serves which paths (DESIGN.md §7). Route names
+carry no namespace; each app keeps its own routes in its urls module."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from pinboard.views import admin_login, boards, feed, pin_editor, pins, profiles, search
+from pinboard.views import admin_login
 
 # A database that can't be reached answers 503 "busy, try again" rather than 500.
 handler500 = "pinboard.views.errors.server_error"
 
 urlpatterns = [
-    path("", feed.home, name="home"),
+    # Sign-up, log in, password reset, email (allauth)
     path("accounts/", include("allauth.urls")),
+    # Settings pages, blocks (accounts/urls.py)
     path("", include("accounts.urls")),
     # Before the admin's own URLs: its login is the site's (one form, one set of rate limits).
     path("admin/login/", admin_login.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
+    # Conversations, the inbox, live events, the Send dialog, reports (messaging/urls.py)
     path("messages/", include("messaging.urls")),
-    # People
-    path("users/<str:username>/", profiles.profile, name="profile"),
-    path("users/<str:username>/follow/", profiles.follow, name="user_follow"),
-    # Boards
-    path("boards/new/", boards.board_create, name="board_create"),
-    path("boards/<int:pk>/", boards.board_detail, name="board_detail"),
-    path("boards/<int:pk>/edit/", boards.board_edit, name="board_edit"),
-    path("boards/<int:pk>/delete/", boards.board_delete, name="board_delete"),
-    path("boards/<int:pk>/follow/", boards.board_follow, name="board_follow"),
-    path("boards/<int:pk>/collaborators/", boards.collaborators, name="board_collaborators"),
-    path(
-        "boards/<int:pk>/collaborators/<int:user_id>/remove/",
-        boards.collaborator_remove,
-        name="board_collaborator_remove",
-    ),
-    path("boards/<int:pk>/invitation/", boards.invitation_respond, name="board_invitation"),
-    path("boards/<int:pk>/leave/", boards.board_leave, name="board_leave"),
-    # Pins
-    path("pins/<int:pk>/", pins.pin_detail, name="pin_detail"),
-    path("pins/<int:pk>/save/", pins.pin_save, name="pin_save"),
-    path("pins/<int:pk>/like/", pins.pin_like, name="pin_like"),
-    path("pins/<int:pk>/comments/", pins.comment_create, name="comment_create"),
-    path("comments/<int:pk>/delete/", pins.comment_delete, name="comment_delete"),
-    # Search
-    path("search/", search.search, name="search"),
-    # Creating, editing and deleting pins
-    path("pins/new/", pin_editor.pin_create, name="pin_create"),
-    path("pins/<int:pk>/edit/", pin_editor.pin_edit, name="pin_edit"),
-    path("pins/<int:pk>/delete/", pin_editor.pin_delete, name="pin_delete"),
-    # (more routes are added below this line)
-    path("", include("messaging.settings_urls")),  # /settings/data/: the data export
+    # /settings/data/: "Download my data" (messaging/export/urls.py)
+    path("", include("messaging.export.urls")),
     # Unsubscribing from a kind of email, from a link in it (messaging/views/unsubscribe.py)
     path("notifications/unsubscribe/", include("messaging.unsubscribe_urls")),
     # Web Push devices, the manifest, the service worker (/sw.js) and the offline page
     path("", include("messaging.push_urls")),
+    # The home feed, people, boards, pins, search (pinboard/app_urls.py)
+    path("", include("pinboard.app_urls")),
 ]
 
 

@@ -11,10 +11,10 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from accounts.models import Follow, User
-from messaging import demo
-from messaging.demo import pictures
 from messaging.inbox import unread_total
+from messaging.management import demo
 from messaging.management.commands.seed_demo import Command as SeedDemo
+from messaging.management.demo import pictures
 from messaging.models import Conversation, Event, Message, Participant
 from pinboard.models import Board, BoardFollow, BoardMember, Comment, Like, Pin, PinImage
 

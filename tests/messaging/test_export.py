@@ -1,4 +1,4 @@
-"""The data export (messaging/export.py) and the "Your data" settings page."""
+"""The data export (messaging/export/archive.py) and the "Your data" settings page."""
 
 import io
 import json
@@ -14,7 +14,7 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.services import user_block, user_delete, user_follow, user_update_profile
-from messaging.export import write_user_export
+from messaging.export.archive import write_user_export
 from messaging.models import Notification, NotificationKind
 from messaging.services import (
     Attachment,

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from messaging import live
-from messaging.export import write_user_export
+from messaging.export.archive import write_user_export
 from messaging.inbox import UNREAD_TOTAL
 from messaging.models import Event, Participant
 from tests.messaging.access_matrix import CONVERSATION_ACCESS, VIEWERS

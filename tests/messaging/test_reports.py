@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from messaging import services
 from messaging.models import Report
-from messaging.reports import report_create
+from messaging.reports.services import report_create
 from tests.factories import (
     BoardFactory,
     BoardMemberFactory,

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import override_settings
 from django.utils.crypto import get_random_string
 
-from messaging import benchmark
+from messaging.management.benchmarks import live as benchmark
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test.utils import override_settings
 
-from messaging import benchmark_notify
+from messaging.management.benchmarks import notify as benchmark_notify
 
 
 class Command(BaseCommand):

@@ -18,7 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
-from messaging import demo
+from messaging.management import demo
 from messaging.models import Conversation, Message
 from messaging.views.conversation import PAGE_SIZE as MESSAGES_PAGE_SIZE
 from pinboard.models import Board, Comment, Like, Pin

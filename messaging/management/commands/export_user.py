@@ -1,4 +1,4 @@
-"""`manage.py export_user`: a person's data as a zip (messaging/export.py)."""
+"""`manage.py export_user`: a person's data as a zip (messaging/export/archive.py)."""
 
 import os
 import time
@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 
 from accounts.models import User
-from messaging.export import write_user_export
+from messaging.export.archive import write_user_export
 
 
 class Command(BaseCommand):

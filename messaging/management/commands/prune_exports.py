@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from messaging import export_files
+from messaging.export import files as export_files
 
 
 class Command(BaseCommand):

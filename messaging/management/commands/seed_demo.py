@@ -1,11 +1,11 @@
-"""`manage.py seed_demo`: demo data for development and benchmarks (see messaging/demo/)."""
+"""`manage.py seed_demo`: demo data for development and benchmarks (messaging/management/demo/)."""
 
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from messaging import demo
+from messaging.management import demo
 
 
 class Command(BaseCommand):

@@ -1,8 +1,9 @@
 """The report queue in the admin: what people reported, and the three ways staff resolve it.
 
-Imported at the end of messaging/admin.py. The queue opens on the open reports, newest first;
-every row names what was reported (a link to it on the site and to its admin page, a thumbnail
-for a pin), who reported it and who made it, in one query whatever the queue's length.
+Registered by messaging/admin.py (Django's autodiscovery imports only an app's admin.py). The
+queue opens on the open reports, newest first; every row names what was reported (a link to it
+on the site and to its admin page, a thumbnail for a pin), who reported it and who made it, in
+one query whatever the queue's length.
 
 A reported message's text is shown here on its report's page: the one place staff may read a
 message, because someone in its conversation chose to show it to them (issue #6's privacy rule).
@@ -13,9 +14,8 @@ from django.db.models import Case, IntegerField, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin import USER_LINKS
 from messaging.models import Report
-from messaging.reports import (
+from messaging.reports.services import (
     NothingToHide,
     report_deactivate_author,
     report_dismiss,
@@ -278,19 +278,3 @@ class ReportAdmin(admin.ModelAdmin):
             report_deactivate_author,
             "Deactivated the author; closed {n} report{s}.",
         )
-
-
-admin.site.register(Report, ReportAdmin)
-
-
-def _reports_made(user):
-    """On a person's admin page (accounts/admin.py; messaging/admin.py adds those about them)."""
-    yield (
-        "reports they made",
-        "admin:messaging_report_changelist",
-        f"reporter__id__exact={user.pk}&status={StatusFilter.ALL}",
-        Report.objects.filter(reporter=user).count(),
-    )
-
-
-USER_LINKS.append(_reports_made)

@@ -1,6 +1,6 @@
 """Demo data for development and benchmarks (`manage.py seed_demo`). See seeding.py."""
 
-from messaging.demo.conversations import (
+from messaging.management.demo.conversations import (
     BIG_THREAD_NAME,
     BIG_THREAD_PEOPLE,
     SHOWCASE_CONVERSATIONS,
@@ -8,7 +8,7 @@ from messaging.demo.conversations import (
     SeedError,
     group_capacity,
 )
-from messaging.demo.seeding import (
+from messaging.management.demo.seeding import (
     DEFAULT_BOARDS_PER_USER,
     LARGE_RUN,
     SHOWCASE_PINS,

@@ -1,5 +1,5 @@
 """ "Your data" in settings: ask for everything of yours as a zip, built by a task
-(messaging/tasks.py build_export) and downloaded from messaging/views/data_download.py."""
+(messaging/tasks.py build_export) and downloaded from messaging/export/download.py."""
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
@@ -7,7 +7,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.ratelimit import check_rate
-from messaging import export_files, tasks
+from messaging import tasks
+from messaging.export import files as export_files
 
 PREPARING = "We're preparing your download; we'll notify you when it's ready."
 

@@ -30,13 +30,13 @@ from django.utils import timezone
 from accounts.images import NormalizedImage
 from accounts.models import Follow, User
 from accounts.services import user_follow
-from messaging.demo import content
-from messaging.demo.conversations import (
+from messaging.management.demo import content
+from messaging.management.demo.conversations import (
     SHOWCASE_CONVERSATIONS,
     SHOWCASE_MESSAGES,
     ConversationSeeder,
 )
-from messaging.demo.pictures import picture_png
+from messaging.management.demo.pictures import picture_png
 from pinboard import services
 from pinboard.images import normalize_pin_upload, pin_image_store
 from pinboard.models import Board, BoardFollow, BoardMember, Comment, Like, Pin, PinImage

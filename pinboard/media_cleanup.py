@@ -14,8 +14,8 @@ Safe while the site serves:
 - a row counts as a reference until the moment it is deleted: unused PinImage rows are deleted
   first (only those past the grace period, and only while still unused), their files after.
 
-It lives in messaging because it must know every model with files (accounts and pinboard), and
-imports run messaging -> pinboard -> accounts.
+It lives in pinboard: the files are pinboard's (pin images and their renditions) and accounts'
+(avatars), and pinboard may import accounts (imports run messaging -> pinboard -> accounts).
 """
 
 import contextlib

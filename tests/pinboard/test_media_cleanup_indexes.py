@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from messaging import media_cleanup
+from pinboard import media_cleanup
 from tests.factories import PinFactory, PinImageFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ A person reports only what they can see: a pin or comment through pinboard's rea
 message through `Message.objects.readable_by`, a profile of an active person. Anything else
 is a 404 in the views, exactly like a missing id (DESIGN.md §3.1).
 
-Staff resolve reports from the admin queue (messaging/admin_reports.py) through the functions at
+Staff resolve reports from the admin queue (messaging/reports/admin.py) through the functions at
 the end: dismiss, hide the reported thing, or deactivate its author. Each resolution records who
 resolved it and when, and closes every open report about the same thing, so the queue never asks
 twice about something already dealt with.

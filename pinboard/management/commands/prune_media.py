@@ -1,11 +1,11 @@
-"""`manage.py prune_media`: delete media files no row references (messaging/media_cleanup.py)."""
+"""`manage.py prune_media`: delete media files no row references (pinboard/media_cleanup.py)."""
 
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 
-from messaging.media_cleanup import DEFAULT_GRACE, prune_media
+from pinboard.media_cleanup import DEFAULT_GRACE, prune_media
 
 
 class Command(BaseCommand):

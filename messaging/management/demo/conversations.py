@@ -34,7 +34,7 @@ from django.db.models import Exists, OuterRef
 
 from accounts.models import User
 from messaging import services
-from messaging.demo import content
+from messaging.management.demo import content
 from messaging.models import Conversation, Message, NotifyLevel, Participant
 from pinboard.models import Board, Pin
 

@@ -2,7 +2,7 @@
 
 The id is the EXPORT_READY notification's (what the bell links to); it is looked up among the
 signed-in person's own notifications, so anyone else's id is a 404 like one that doesn't exist.
-The zip lives outside MEDIA_ROOT (messaging/export_files.py): this view is the only way to it.
+The zip lives outside MEDIA_ROOT (messaging/export/files.py): this view is the only way to it.
 """
 
 from django.contrib import messages as flash
@@ -11,7 +11,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET
 
-from messaging import export_files
+from messaging.export import files as export_files
 from messaging.models import Notification, NotificationKind
 
 EXPIRED = "That download is no longer kept (downloads last {days} days). Make a new one below."

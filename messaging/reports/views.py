@@ -2,8 +2,8 @@
 
 One view per the htmx conventions: a plain page with the form without JavaScript, the same form
 as a dialog (htmx, into #dialog-slot), and its body swapped in place after a POST. What is
-reported is read through the reporter's read rule first (messaging/reports.py: `reportable`),
-so something they can't see is a 404 like a missing id, and nothing is stored.
+reported is read through the reporter's read rule first (messaging/reports/services.py:
+`reportable`), so something they can't see is a 404 like a missing id, and nothing is stored.
 
 A person can't report their own thing, and a second report of the same thing while their first
 is open only tells them it is under review. Reports count against a per-person rate limit
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.ratelimit import check_rate
 from messaging.forms import REPORT_DETAILS_MAX, ReportForm
-from messaging.reports import (
+from messaging.reports.services import (
     ALREADY_REPORTED,
     THANKS,
     Target,
