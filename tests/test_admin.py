@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from messaging.tasks import deliver_message
 from tests.factories import (
     BlockFactory,
     BoardFollowFactory,
@@ -50,8 +51,23 @@ def make_rows(image):
     return pin
 
 
+# Django's groups, and the task queue (tested on its own below: it needs a queued task).
+LEFT_OUT = {"auth", "django_tasks_database"}
+
+
 def registered_models():
-    return [model for model in admin.site._registry if model._meta.app_label != "auth"]
+    return [model for model in admin.site._registry if model._meta.app_label not in LEFT_OUT]
+
+
+def test_the_task_queue_shows_a_waiting_task_to_staff(staff_client, settings):
+    """django-tasks-db's own admin lists the worker's jobs: what is waiting, what failed."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    result = deliver_message.enqueue(12345)
+    changelist = staff_client.get(reverse("admin:django_tasks_database_dbtaskresult_changelist"))
+    assert changelist.status_code == 200
+    assert "deliver_message" in changelist.text
+    change = reverse("admin:django_tasks_database_dbtaskresult_change", args=[result.id])
+    assert staff_client.get(change).status_code == 200
 
 
 @pytest.mark.parametrize("model", registered_models(), ids=lambda m: m._meta.label)
