@@ -1,7 +1,9 @@
-"""`unread_total` for the nav badge on every page (templates/includes/site_header.html)."""
+"""`unread_total` and `unread_notifications`: the nav's badges on every page
+(templates/includes/site_header.html)."""
 
 from django.utils.functional import SimpleLazyObject
 
+from messaging.bell import unread_count
 from messaging.inbox import unread_total
 
 
@@ -15,4 +17,8 @@ def unread(request) -> dict:
     user = getattr(request, "user", None)
     if user is None:
         return {}
-    return {"unread_total": SimpleLazyObject(lambda: unread_total(user))}
+    return {
+        "unread_total": SimpleLazyObject(lambda: unread_total(user)),
+        # The bell's count, as lazy: one COUNT over the partial unread index when shown.
+        "unread_notifications": SimpleLazyObject(lambda: unread_count(user)),
+    }

@@ -3,8 +3,13 @@ root by pinboard/urls.py: the export reads every app, so its page lives here."""
 
 from django.urls import path
 
-from messaging.views import data
+from messaging.views import data, notifications
 
 urlpatterns = [
     path("settings/data/", data.settings_data, name="settings_data"),
+    path(
+        "settings/notifications/",
+        notifications.settings_notifications,
+        name="settings_notifications",
+    ),
 ]

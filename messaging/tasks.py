@@ -10,7 +10,7 @@ import logging
 from django.tasks import task
 
 from messaging import notifications
-from messaging.models import Message
+from messaging.models import Message, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -35,3 +35,15 @@ def deliver_message(message_id: int) -> None:
 def _message_channels():
     """The channels that carry a new message: Web Push now, an email later if still unread."""
     return []
+
+
+@task
+def deliver_notification(notification_id: int) -> None:
+    """A new or grown bell notification, to the person's other channels (Web Push, email).
+
+    The bell itself is done (the row exists and open tabs were told). The push and email
+    channels plug in here; until then this only reads the row afresh, since it may have been
+    read or deleted (with its pin, board or conversation) since it was enqueued."""
+    notification = Notification.objects.filter(pk=notification_id).first()
+    if notification is None or notification.read_at is not None:
+        return

@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/login/", admin_login.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("messages/", include("messaging.urls")),
+    path("notifications/", include("messaging.notification_urls")),
     # People
     path("users/<str:username>/", profiles.profile, name="profile"),
     path("users/<str:username>/follow/", profiles.follow, name="user_follow"),
