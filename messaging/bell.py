@@ -10,10 +10,11 @@ blocks, one query per kind of target (pins, boards, conversations), whatever the
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 
 from accounts.models import Block
+from messaging.compiled import CompiledQuery
 from messaging.models import Notification, NotificationKind, Participant
 from pinboard.models import Board, BoardMember, Pin
 
@@ -57,6 +58,21 @@ class Line:
 
 def unread_count(user) -> int:
     return Notification.objects.for_recipient(user).unread().count()
+
+
+def _unread_count_query(*, user):
+    """The bell's count as one row (or none), for the nav's combined query
+    (messaging/context_processors.py): the partial index messaging_notif_unread_idx answers it."""
+    return (
+        Notification.objects.filter(recipient_id=user)
+        .unread()
+        .values("recipient_id")
+        .annotate(total=Count("pk"))
+        .values_list("total")
+    )
+
+
+UNREAD_COUNT = CompiledQuery(_unread_count_query, "user")
 
 
 # --- Cursor pagination, newest first ---------------------------------------------------------

@@ -110,8 +110,8 @@ def test_the_page_costs_a_fixed_number_of_queries(client_for, ada, size, django_
     client = client_for(ada)
     client.get(reverse("home"))  # the session's first request pays for loading it
     # session, user, the rows, blocks, pins, boards, conversations, mark read (savepoint and
-    # update), the two nav counts.
-    with django_assert_num_queries(12):
+    # update), the nav counts (one query for both badges).
+    with django_assert_num_queries(11):
         response = client.get(reverse("notifications"))
     # One line per pin, board and conversation; the follows group into one.
     assert response.text.count("Actor ") == 3 * size + 1
