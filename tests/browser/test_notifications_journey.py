@@ -7,6 +7,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from messaging.models import NotificationKind
 from messaging.notifications import notify
+from pinboard.services import pin_save
 from tests.browser.helpers import log_in
 from tests.factories import BoardFactory, PinFactory, UserFactory
 
@@ -33,12 +34,11 @@ def test_a_save_lights_the_bell_live_and_the_dropdown_groups_it(
     ada = UserFactory(username="ada", display_name="Ada")
     UserFactory(username="bea", display_name="Bea")
     pin = PinFactory(board=BoardFactory(owner=ada, name="Home"), title="Blue sofa")
-    earlier = UserFactory(display_name="Cy")
-    notify(kind=NotificationKind.PIN_SAVED, recipient_id=ada.pk, actor_id=earlier.pk, pin=pin)
 
     log_in(page, "ada")
     bell = page.locator("#bell-toggle")
-    expect(page.locator("#nav-bell .nav-badge")).to_have_text("1")
+    expect(bell).to_have_accessible_name("Notifications")
+    expect(page.locator("#nav-bell .nav-badge")).to_have_count(0)
     page.evaluate("window.__sameDocument = true")
 
     # Bea saves Ada's pin, in her own browser.
@@ -50,14 +50,21 @@ def test_a_save_lights_the_bell_live_and_the_dropdown_groups_it(
     dialog.get_by_role("button", name="Save").click()
     expect(dialog.get_by_role("status")).to_contain_text("Saved to Ideas")
 
-    # Ada's page: the count follows live (still one line: Bea joined Cy's unread group).
+    # Ada's open page: the count arrives live.
+    expect(page.locator("#nav-bell .nav-badge")).to_have_text("1")
     expect(bell).to_have_accessible_name("Notifications, 1 new")
+    assert page.evaluate("window.__sameDocument") is True
+
+    # Cy saves it too: the same unread line grows.
+    cy = UserFactory(display_name="Cy")
+    pin_save(user=cy, pin=pin, board=BoardFactory(owner=cy))
+
     # Ada focuses the bell from the keyboard and opens it.
     bell.focus()
     page.keyboard.press("Enter")
     expect(bell).to_have_attribute("aria-expanded", "true")
     panel = page.locator("#bell-panel")
-    expect(panel.get_by_role("link", name="Bea and 1 other saved Blue sofa")).to_be_visible()
+    expect(panel.get_by_role("link", name="Cy and 1 other saved Blue sofa")).to_be_visible()
     expect(panel.get_by_role("link", name="See all notifications")).to_be_visible()
     # Seen: the count goes, focus stays on the bell.
     expect(page.locator("#nav-bell .nav-badge")).to_have_count(0)
@@ -77,7 +84,7 @@ def test_a_save_lights_the_bell_live_and_the_dropdown_groups_it(
     # "See all" works without the dropdown too: the bell is a link to the page.
     page.goto("/notifications/")
     expect(page.get_by_role("link", name="Dee liked Blue sofa")).to_be_visible()
-    expect(page.get_by_role("link", name="Bea and 1 other saved Blue sofa")).to_be_visible()
+    expect(page.get_by_role("link", name="Cy and 1 other saved Blue sofa")).to_be_visible()
     page.get_by_role("button", name="Mark all as read").click()
     expect(page.get_by_text("All notifications marked as read.")).to_be_visible()
 
@@ -98,3 +105,26 @@ def test_without_javascript_the_bell_is_a_link_to_the_page(browser: Browser, asg
     expect(page).to_have_url(f"{asgi_server}/notifications/")
     expect(page.get_by_role("link", name="Bo liked Lamp")).to_be_visible()
     context.close()
+
+
+def test_the_dropdown_fits_a_320px_screen(page: Page, asgi_server):
+    ada = UserFactory(username="ada", display_name="Ada")
+    pin = PinFactory(board=BoardFactory(owner=ada), title="A rather long pin title " * 4)
+    notify(
+        kind=NotificationKind.PIN_COMMENTED,
+        recipient_id=ada.pk,
+        actor_id=UserFactory(display_name="Bo").pk,
+        pin=pin,
+    )
+    page.set_viewport_size({"width": 320, "height": 640})
+    log_in(page, "ada")
+    page.locator("#bell-toggle").click()
+    panel = page.locator("#bell-panel")
+    expect(panel.get_by_role("link", name="See all notifications")).to_be_visible()
+    box = panel.bounding_box()
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 320
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    # A click elsewhere closes it.
+    page.locator("main").click(position={"x": 5, "y": 300})
+    expect(panel).to_be_hidden()
