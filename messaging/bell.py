@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from accounts.models import Block
 from messaging.compiled import CompiledQuery
@@ -54,6 +56,13 @@ class Line:
     @property
     def text(self) -> str:
         return " ".join(part for part in (self.who, self.verb, self.subject) if part)
+
+    @property
+    def when(self) -> str:
+        """Relative: "just now", "5 minutes ago", "2 days ago"."""
+        if timezone.now() - self.updated_at < timedelta(minutes=1):
+            return "just now"
+        return f"{timesince(self.updated_at, depth=1)} ago"
 
 
 def unread_count(user) -> int:

@@ -281,3 +281,16 @@ def test_cursor_pagination_walks_every_line_once(ada):
     assert seen == sorted(seen, reverse=True)
     assert bell.decode_cursor("nonsense") is None
     assert bell.decode_cursor("99999999999999999999999_1") is None
+
+
+def test_lines_say_when_in_words(ada, bea):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    notify(kind=Kind.FOLLOW, recipient_id=ada.pk, actor_id=bea.pk)
+    [line] = bell.page(ada, after=None).lines
+    assert line.when == "just now"
+    Notification.objects.update(updated_at=timezone.now() - timedelta(hours=3, minutes=5))
+    [line] = bell.page(ada, after=None).lines
+    assert line.when == "3\xa0hours ago"  # timesince keeps the number with its unit
