@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import signals
 from accounts.images import NormalizedImage
 from accounts.models import Block, Follow, User
 
@@ -56,6 +57,10 @@ def user_follow(*, follower: User, followee: User) -> None:
         raise ValidationError(FOLLOW_REFUSED, code="blocked")
     Follow.objects.bulk_create(
         [Follow(follower=follower, followee=followee)], ignore_conflicts=True
+    )
+    # Once committed, for messaging's notifications (accounts may not import messaging).
+    transaction.on_commit(
+        lambda: signals.user_followed.send(sender=None, follower=follower, followee=followee)
     )
 
 

@@ -15,10 +15,12 @@ from messaging.models import (
     Attachment,
     Conversation,
     Message,
+    NotificationKind,
     Report,
     SecretContentRefused,
     max_participants,
 )
+from messaging.notifications import Channels
 from pinboard.models import Board, Pin
 
 
@@ -324,3 +326,72 @@ class ReportForm(forms.Form):
                 code="too_long",
             )
         return details
+
+
+class NotificationSettingsForm(forms.Form):
+    """/settings/notifications/: per kind, in app / email / push; for new messages also when the
+    email comes. Fields are named `<kind>-<channel>`; the page lays them out as a table."""
+
+    CHANNELS = (("in_app", "In app"), ("email", "Email"), ("push", "Push"))
+    SOON, DIGEST = "soon", "digest"
+    message_email = forms.ChoiceField(
+        choices=[
+            (SOON, "A couple of minutes after a message arrives"),
+            (DIGEST, "A daily digest"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose when to email you about new messages.",
+            "invalid_choice": "Choose when to email you about new messages: soon after, or a "
+            "daily digest.",
+        },
+    )
+
+    def __init__(self, *args, current: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["message_email"].initial = (
+            self.DIGEST if current[NotificationKind.MESSAGE].daily_digest else self.SOON
+        )
+        self.rows = []
+        for kind in NotificationKind:
+            cells = []
+            for channel, label in self.CHANNELS:
+                if not self.offered(kind, channel):
+                    cells.append(None)
+                    continue
+                name = f"{kind.value}-{channel}"
+                self.fields[name] = forms.BooleanField(
+                    required=False,
+                    label=f"{label} for {kind.label}",
+                    initial=getattr(current[kind], channel),
+                )
+                cells.append(name)
+            self.rows.append((kind, cells))
+        self.current = current
+
+    @staticmethod
+    def offered(kind, channel) -> bool:
+        # Messages live in the inbox, not the bell.
+        return not (kind == NotificationKind.MESSAGE and channel == "in_app")
+
+    def bound_rows(self):
+        """(kind label, [bound field or None per channel]) for the template."""
+        return [
+            (kind, [self[name] if name else None for name in cells]) for kind, cells in self.rows
+        ]
+
+    def choices(self) -> dict:
+        """Each kind's channels as chosen (what the page does not offer keeps its value)."""
+        data = self.cleaned_data
+        result = {}
+        for kind in NotificationKind:
+            kept = self.current[kind]
+            values = {
+                channel: data[f"{kind.value}-{channel}"]
+                if self.offered(kind, channel)
+                else getattr(kept, channel)
+                for channel, _ in self.CHANNELS
+            }
+            digest = kind == NotificationKind.MESSAGE and data["message_email"] == self.DIGEST
+            result[kind.value] = Channels(**values, daily_digest=digest)
+        return result

@@ -8,19 +8,26 @@ fail without touching the others: the bell (in-app rows, live over the event str
 (messaging/tasks.py), so a send costs one enqueue, not nine people's worth of work.
 """
 
+import logging
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Now
 
 from accounts.models import Block
+from messaging import events
 from messaging.models import (
     Message,
+    Notification,
+    NotificationActor,
     NotificationKind,
     NotificationPreference,
     NotifyLevel,
     Participant,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -111,8 +118,195 @@ def message_sent(message: Message) -> None:
     transaction.on_commit(lambda: tasks.deliver_message.enqueue(message_id))
 
 
+# --- The bell: in-app notifications ----------------------------------------------------------
+
+# Kinds about a state (following, a save, a like, an invitation...): one actor is news once per
+# subject, ever. A like, unlike and like again, or a second invitation, tells no one twice, even
+# after the first was read. Comments and mentions are events: each one is news.
+ONCE_PER_ACTOR = frozenset(
+    {
+        Kind.FOLLOW,
+        Kind.PIN_SAVED,
+        Kind.PIN_LIKED,
+        Kind.BOARD_INVITED,
+        Kind.BOARD_ACCEPTED,
+        Kind.CONVERSATION_ADDED,
+        Kind.MESSAGE_REQUEST,
+    }
+)
+
+# Joins the unread group for a subject, or starts it; concurrent events meet on the partial unique
+# index (messaging_notification_one_unread_group), and the row stays locked until commit, so the
+# actor bookkeeping below is serialised per group.
+_UPSERT_GROUP = """
+    INSERT INTO messaging_notification
+        (recipient_id, kind, pin_id, board_id, conversation_id, actor_count, file,
+         created_at, updated_at)
+    VALUES (%s, %s, %s, %s, %s, 0, '', now(), now())
+    ON CONFLICT (recipient_id, kind, pin_id, board_id, conversation_id) WHERE read_at IS NULL
+    DO UPDATE SET kind = EXCLUDED.kind
+    RETURNING id
+"""
+
+
+def notify(
+    *,
+    kind: str,
+    recipient_id: int,
+    actor_id: int | None,
+    pin=None,
+    board=None,
+    conversation=None,
+    message=None,
+) -> int | None:
+    """Put an event in someone's bell, grouped with the unread ones about the same subject
+    ("Ada and 4 others saved Blue sofa"). Returns the notification's id, or None when it is no
+    news to them: their own doing, a block either way, in-app turned off for the kind, or (for
+    ONCE_PER_ACTOR kinds) that person already told them about that subject.
+
+    Called once the event's own transaction has committed; open tabs hear of it live, and the
+    other channels (push, email) get their chance in tasks.deliver_notification."""
+    if actor_id is None or actor_id == recipient_id:
+        return None
+    if Block.objects.between(recipient_id, actor_id).exists():
+        return None
+    if not channels_for([recipient_id], kind)[recipient_id].in_app:
+        return None
+    subject = {
+        "recipient_id": recipient_id,
+        "kind": kind,
+        "pin_id": pin.pk if pin is not None else None,
+        "board_id": board.pk if board is not None else None,
+        "conversation_id": conversation.pk if conversation is not None else None,
+    }
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_UPSERT_GROUP, list(subject.values()))
+            notification_id = cursor.fetchone()[0]
+        if (
+            kind in ONCE_PER_ACTOR
+            and NotificationActor.objects.filter(
+                actor_id=actor_id, notification__in=Notification.objects.filter(**subject)
+            ).exists()
+        ):
+            # Told already: undo the group this call may just have started (an empty one).
+            transaction.set_rollback(True)
+            return None
+        new_actor = not NotificationActor.objects.filter(
+            notification_id=notification_id, actor_id=actor_id
+        ).exists()
+        if new_actor:
+            NotificationActor.objects.create(notification_id=notification_id, actor_id=actor_id)
+        Notification.objects.filter(pk=notification_id).update(
+            actor_count=F("actor_count") + int(new_actor),
+            last_actor_id=actor_id,
+            message=message,
+            updated_at=Now(),
+        )
+        events.publish_notification(recipient_id=recipient_id)
+        transaction.on_commit(lambda: _deliver_notification(notification_id))
+    return notification_id
+
+
+def _deliver_notification(notification_id: int) -> None:
+    """The push (and email) channels' hook: one task per notification, after commit."""
+    from messaging import tasks  # tasks imports the channels, which import this module
+
+    tasks.deliver_notification.enqueue(notification_id)
+
+
+def notify_on_commit(**kwargs) -> None:
+    """notify() once the current transaction commits (what messaging's services call)."""
+    transaction.on_commit(lambda: _notify_guarded(**kwargs))
+
+
+def _notify_guarded(**kwargs) -> None:
+    """A failing bell must not fail the write that caused it (it has committed already)."""
+    try:
+        notify(**kwargs)
+    except Exception:
+        logger.exception("Notifying %s of %s failed", kwargs.get("recipient_id"), kwargs["kind"])
+
+
+# --- Where the events come from --------------------------------------------------------------
+# pinboard's and accounts' services send signals after commit (they may not import messaging);
+# messaging's own services call notify_on_commit. Connected in messaging/apps.py.
+
+
+def on_user_followed(*, follower, followee, **_) -> None:
+    _notify_guarded(kind=Kind.FOLLOW, recipient_id=followee.pk, actor_id=follower.pk)
+
+
+def on_pin_saved(*, user, pin, **_) -> None:
+    _notify_guarded(kind=Kind.PIN_SAVED, recipient_id=pin.owner_id, actor_id=user.pk, pin=pin)
+
+
+def on_pin_liked(*, user, pin, **_) -> None:
+    _notify_guarded(kind=Kind.PIN_LIKED, recipient_id=pin.owner_id, actor_id=user.pk, pin=pin)
+
+
+def on_pin_commented(*, comment, **_) -> None:
+    _notify_guarded(
+        kind=Kind.PIN_COMMENTED,
+        recipient_id=comment.pin.owner_id,
+        actor_id=comment.author_id,
+        pin=comment.pin,
+    )
+
+
+def on_board_invited(*, board, inviter, invitee, **_) -> None:
+    _notify_guarded(
+        kind=Kind.BOARD_INVITED, recipient_id=invitee.pk, actor_id=inviter.pk, board=board
+    )
+
+
+def on_board_invitation_accepted(*, membership, **_) -> None:
+    # The one who invited hears of it (the owner, who alone may invite).
+    _notify_guarded(
+        kind=Kind.BOARD_ACCEPTED,
+        recipient_id=membership.invited_by_id or membership.board.owner_id,
+        actor_id=membership.user_id,
+        board=membership.board,
+    )
+
+
+def people_joined(*, conversation, by, participants, added: bool) -> None:
+    """messaging.services, inside its transaction: people now in a conversation because of `by`.
+    A message request is its own notification; otherwise only an add says "added you" (a new
+    conversation's first message reaches them as a message)."""
+    for participant in participants:
+        if participant.is_request:
+            kind = Kind.MESSAGE_REQUEST
+        elif added:
+            kind = Kind.CONVERSATION_ADDED
+        else:
+            continue
+        notify_on_commit(
+            kind=kind, recipient_id=participant.user_id, actor_id=by.pk, conversation=conversation
+        )
+
+
+def preferences_for(user) -> dict[str, Channels]:
+    """Every kind's channels for one person (the settings page). One query."""
+    chosen = {
+        row.kind: Channels(
+            in_app=row.in_app, email=row.email, push=row.push, daily_digest=row.daily_digest
+        )
+        for row in NotificationPreference.objects.filter(user=user)
+    }
+    return {kind: chosen.get(kind, DEFAULTS[kind]) for kind in Kind.values}
+
+
 def mentioned(message: Message, user_ids: list[int]) -> None:
     """The people `message` @mentions and who may hear of it (messaging/services.py decided:
     in the conversation, no block with the sender, not a waiting request, not set to hear
-    nothing), called inside the send's transaction after the mentions are stored. A stub until
-    the bell lands: it will call notify(kind=MENTION, ...) for each on commit."""
+    nothing), called inside the send's transaction after the mentions are stored: each gets a
+    bell line once it commits ("Ada mentioned you in Flat 3B")."""
+    for user_id in user_ids:
+        notify_on_commit(
+            kind=Kind.MENTION,
+            recipient_id=user_id,
+            actor_id=message.sender_id,
+            conversation=message.conversation,
+            message=message,
+        )

@@ -20,6 +20,9 @@ from messaging.models import (  # the value types re-exported: callers build sen
     Conversation,
     Event,
     Message,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
     NotifyLevel,
     Participant,
     SecretContentRefused,
@@ -250,7 +253,7 @@ def conversation_send(
     if conversation is None:
         conversation = Conversation.objects.create(created_by=sender)
         requests = needs_request(sender, people_list)
-        Participant.objects.bulk_create(
+        joined = Participant.objects.bulk_create(
             [Participant(conversation=conversation, user=sender)]
             + [
                 Participant(
@@ -261,6 +264,9 @@ def conversation_send(
                 )
                 for person in people_list
             ]
+        )
+        notifications.people_joined(
+            conversation=conversation, by=sender, participants=joined[1:], added=False
         )
     else:
         # Choosing these people and writing to them is an answer to their request, if the
@@ -352,6 +358,7 @@ def conversation_add_people(
         )
         added.append(participant)
     _announce_change(conversation)
+    notifications.people_joined(conversation=conversation, by=by, participants=added, added=True)
     return added
 
 
@@ -546,3 +553,44 @@ def conversation_block_person(*, conversation: Conversation, by: User, person: U
     if not Participant.objects.active().filter(conversation=conversation, user=person).exists():
         raise PermissionDenied("Only someone in this conversation can be blocked from here.")
     user_block(blocker=by, blocked=person)
+
+
+# --- The bell and its settings ----------------------------------------------------------------
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark the person's unread notifications read: those shown (`ids`), or all of them. The
+    next event about the same subject then starts a new group. Returns how many changed."""
+    rows = Notification.objects.for_recipient(user).unread()
+    if ids is not None:
+        if not ids:
+            return 0
+        rows = rows.filter(pk__in=ids)
+    return rows.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def notification_preferences_update(
+    *, user: User, choices: dict[str, notifications.Channels]
+) -> None:
+    """Store the person's channels for each kind given (one row per kind, written together)."""
+    unknown = set(choices) - set(NotificationKind.values)
+    if unknown:
+        raise ValidationError(f"Unknown kinds of notification: {', '.join(sorted(unknown))}.")
+    NotificationPreference.objects.bulk_create(
+        [
+            NotificationPreference(
+                user=user,
+                kind=kind,
+                in_app=channels.in_app,
+                email=channels.email,
+                push=channels.push,
+                daily_digest=channels.daily_digest,
+            )
+            for kind, channels in choices.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["user", "kind"],
+        update_fields=["in_app", "email", "push", "daily_digest"],
+    )

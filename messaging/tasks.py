@@ -66,7 +66,7 @@ def deliver_notification(notification_id: int) -> None:
     """A bell notification to the channels beyond the bell, each on its own: Web Push and
     email."""
     notification = Notification.objects.filter(pk=notification_id).first()
-    if notification is None:
+    if notification is None or notification.read_at is not None:
         return
     for channel in (push.notification_push, emails.notification_email):
         try:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.images import NormalizedImage
 from accounts.models import Block, User
 from accounts.services import user_end_sessions
+from pinboard import signals
 from pinboard.images import pin_image_discard, pin_image_store, pin_images_delete_unused
 from pinboard.models import Board, BoardFollow, BoardMember, Comment, Like, Pin
 
@@ -28,6 +29,11 @@ def _name_taken(owner: User, name: str, *, exclude_pk: int | None = None) -> boo
     if exclude_pk is not None:
         boards = boards.exclude(pk=exclude_pk)
     return boards.filter(lower_name=Lower(Value(name))).exists()
+
+
+def _announce(signal, **kwargs) -> None:
+    """Send a signal (pinboard/signals.py) once the write commits: a rolled-back save is no news."""
+    transaction.on_commit(lambda: signal.send(sender=None, **kwargs))
 
 
 # --- Boards -----------------------------------------------------------------------------------
@@ -106,6 +112,7 @@ def board_invite(*, board: Board, inviter: User, invitee: User) -> BoardMember:
     membership, _ = BoardMember.objects.get_or_create(
         board=board, user=invitee, defaults={"invited_by": inviter}
     )
+    _announce(signals.board_invited, board=board, inviter=inviter, invitee=invitee)
     return membership
 
 
@@ -130,6 +137,7 @@ def board_invite_respond(*, membership: BoardMember, accept: bool) -> None:
     if accept:
         membership.status = BoardMember.Status.ACCEPTED
         membership.save(update_fields=["status"])
+        _announce(signals.board_invitation_accepted, membership=membership)
     else:
         membership.delete()
 
@@ -274,7 +282,7 @@ def pin_save(*, user: User, pin: Pin, board: Board) -> Pin:
         raise ValidationError(BLOCKED_SAVE, code="blocked")
     if not pin_may_be_saved_to(pin=pin, board=board):
         raise ValidationError(_SECRET_TO_PUBLIC, code="secret_to_public")
-    return Pin.objects.create(
+    saved_pin = Pin.objects.create(
         owner=user,
         board=board,
         image_id=pin.image_id,
@@ -285,6 +293,8 @@ def pin_save(*, user: User, pin: Pin, board: Board) -> Pin:
         # Remembered for good (the original may be deleted later): this save must stay secret.
         from_secret_board=pin.board.is_secret,
     )
+    _announce(signals.pin_saved, user=user, pin=pin, saved_pin=saved_pin)
+    return saved_pin
 
 
 @transaction.atomic
@@ -294,6 +304,7 @@ def pin_like(*, user: User, pin: Pin) -> None:
     if pin_blocked_for(user=user, pin=pin):
         raise ValidationError(BLOCKED_LIKE, code="blocked")
     Like.objects.bulk_create([Like(user=user, pin=pin)], ignore_conflicts=True)
+    _announce(signals.pin_liked, user=user, pin=pin)
 
 
 @transaction.atomic
@@ -309,7 +320,9 @@ def comment_create(*, author: User, pin: Pin, text: str) -> Comment:
     # Comments written before a block stay; new ones are refused.
     if pin_blocked_for(user=author, pin=pin):
         raise ValidationError(BLOCKED_COMMENT, code="blocked")
-    return Comment.objects.create(author=author, pin=pin, text=text.strip())
+    comment = Comment.objects.create(author=author, pin=pin, text=text.strip())
+    _announce(signals.pin_commented, comment=comment)
+    return comment
 
 
 @transaction.atomic

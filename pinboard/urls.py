@@ -27,6 +27,10 @@ urlpatterns = [
     path("notifications/unsubscribe/", include("messaging.unsubscribe_urls")),
     # Web Push devices, the manifest, the service worker (/sw.js) and the offline page
     path("", include("messaging.push_urls")),
+    # The bell's page and its fragments (messaging/notification_urls.py)
+    path("notifications/", include("messaging.notification_urls")),
+    # /settings/notifications/: what reaches you, and where (messaging/settings_urls.py)
+    path("", include("messaging.settings_urls")),
     # The home feed, people, boards, pins, search (pinboard/app_urls.py)
     path("", include("pinboard.app_urls")),
 ]

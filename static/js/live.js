@@ -111,6 +111,14 @@
     if (badgeUrl && badge) return liveGet(badgeUrl, badge, "outerHTML");
   }, BADGE_DELAY_MS);
 
+  // --- The bell's count (an `event: notification`; the count fragment replaces the span inside
+  // the bell link, so focus on the bell, or anywhere else, stays where it is) -------------------
+  const bellUrl = body.dataset.liveBellUrl;
+  const refreshBell = coalesced(() => {
+    const count = document.getElementById("nav-bell");
+    if (bellUrl && count) return liveGet(bellUrl, count, "outerHTML");
+  }, BADGE_DELAY_MS);
+
   // --- An open conversation ---------------------------------------------------------------
   function openConversation() {
     return document.querySelector("[data-conversation-id]");
@@ -214,6 +222,10 @@
 
   // --- Events -----------------------------------------------------------------------------
   function handle(kind, data) {
+    if (kind === "notification") {
+      refreshBell();
+      return;
+    }
     const conversation = openConversation();
     const here = conversation && Number(conversation.dataset.conversationId) === data.conversation;
     if (kind === "typing") {
@@ -253,6 +265,7 @@
     "conversation.read",
     "conversation.changed",
     "typing",
+    "notification",
   ];
 
   // --- The stream, and what to do when it closes ---------------------------------------------
@@ -274,6 +287,7 @@
       // and the page also asks for anything newer than what it shows.
       fetchNewMessages();
       refreshBadge();
+      refreshBell();
     });
     stream.addEventListener("error", () => {
       // While CONNECTING, EventSource retries by itself (sending Last-Event-ID). CLOSED is either
