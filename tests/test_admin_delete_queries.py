@@ -20,12 +20,14 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 # A pin's page: session, user, the pin, its likes, its comments (one query each, whatever their
-# number), the two "not deleted" counts (saves, messages). A board's page cascades to more models
-# (its pins and their likes and comments, follows, members) and counts more that stays.
-PIN_DELETE_PAGE_QUERIES = 7
-BOARD_DELETE_PAGE_QUERIES = 11
-# A person's page: every model that cascades from a user, one query each, plus what stays.
-USER_DELETE_PAGE_QUERIES = 20
+# number), the notifications about it, the two "not deleted" counts (saves, messages). A board's
+# page cascades to more models (its pins and their likes and comments, follows, members, the
+# notifications about both) and counts more that stays.
+PIN_DELETE_PAGE_QUERIES = 8
+BOARD_DELETE_PAGE_QUERIES = 13
+# A person's page: every model that cascades from a user (notifications, their actors and
+# preferences, push subscriptions and presence among them), one query each, plus what stays.
+USER_DELETE_PAGE_QUERIES = 26
 
 
 @pytest.fixture
