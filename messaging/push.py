@@ -19,6 +19,7 @@ import logging
 from datetime import timedelta
 from functools import cache
 
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.tasks import task
@@ -26,6 +27,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from py_vapid import Vapid02
+from py_vapid.utils import b64urlencode
 from pywebpush import WebPushException, webpush
 
 from accounts.models import User
@@ -64,6 +66,17 @@ _CARD_BODY = {
 def is_configured() -> bool:
     """Push is on only with both VAPID keys set (README "Web Push")."""
     return bool(settings.VAPID_PUBLIC_KEY and settings.VAPID_PRIVATE_KEY)
+
+
+def new_vapid_keys() -> tuple[str, str]:
+    """A fresh (public, private) pair, base64url raw: what VAPID_PUBLIC_KEY/PRIVATE_KEY hold."""
+    vapid = Vapid02()
+    vapid.generate_keys()
+    private = vapid.private_key.private_numbers().private_value.to_bytes(32, "big")
+    public = vapid.public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return b64urlencode(public), b64urlencode(private)
 
 
 def public_key() -> str:

@@ -15,10 +15,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from messaging.management.benchmarks.push_service import b64url
 from messaging.services import conversation_send
 from tests.browser.helpers import log_in
 from tests.factories import UserFactory
-from tests.push_service import b64url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,6 +1,6 @@
 """Web Push (messaging/push.py, messaging/push_devices.py, messaging/views/push.py and pwa.py),
-against a real push service on 127.0.0.1 (tests/push_service.py) that verifies the VAPID
-signature and decrypts every payload with the browser's keys."""
+against a real push service on 127.0.0.1 (messaging/management/benchmarks/push_service.py) that
+verifies the VAPID signature and decrypts every payload with the browser's keys."""
 
 import json
 import logging
@@ -14,6 +14,7 @@ from django.utils import timezone
 from py_vapid import Vapid02
 
 from messaging import push, tasks
+from messaging.management.benchmarks.push_service import PushService, b64url
 from messaging.models import (
     Delivery,
     Notification,
@@ -24,7 +25,6 @@ from messaging.models import (
 )
 from messaging.services import Attachment, conversation_rename, conversation_send, message_send
 from tests.factories import BoardFactory, BoardMemberFactory, PinFactory, UserFactory
-from tests.push_service import PushService, b64url
 
 pytestmark = pytest.mark.django_db
 

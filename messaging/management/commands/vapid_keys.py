@@ -1,9 +1,8 @@
 """`manage.py vapid_keys`: a fresh VAPID key pair for Web Push, as environment lines."""
 
-from cryptography.hazmat.primitives import serialization
 from django.core.management.base import BaseCommand
-from py_vapid import Vapid02
-from py_vapid.utils import b64urlencode
+
+from messaging.push import new_vapid_keys
 
 
 class Command(BaseCommand):
@@ -17,12 +16,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        vapid = Vapid02()
-        vapid.generate_keys()
-        private = vapid.private_key.private_numbers().private_value.to_bytes(32, "big")
-        public = vapid.public_key.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-        self.stdout.write(f"VAPID_PUBLIC_KEY={b64urlencode(public)}")
-        self.stdout.write(f"VAPID_PRIVATE_KEY={b64urlencode(private)}")
+        public, private = new_vapid_keys()
+        self.stdout.write(f"VAPID_PUBLIC_KEY={public}")
+        self.stdout.write(f"VAPID_PRIVATE_KEY={private}")
         self.stdout.write("VAPID_SUBJECT=mailto:you@example.com")

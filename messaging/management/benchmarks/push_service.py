@@ -1,4 +1,5 @@
-"""A push service of our own on 127.0.0.1, for the Web Push tests: a real HTTP peer.
+"""A push service of our own on 127.0.0.1, a real HTTP peer for the Web Push tests and for
+`manage.py bench_push`.
 
 It checks what a real one (FCM, Mozilla autopush) checks of a push (RFC 8030, 8292): the VAPID
 `Authorization: vapid t=<JWT>, k=<key>` header, whose ES256 signature must verify against k,
@@ -56,6 +57,7 @@ class Received:
     path: str
     claims: dict
     payload: dict
+    at: float = field(default_factory=time.time)  # when it arrived (wall clock, for bench_push)
 
 
 def verify_vapid(header: str, origin: str) -> dict:
@@ -105,6 +107,7 @@ class PushService:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
+                arrived = time.time()
                 service.hits += 1
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if service.delay:
@@ -126,7 +129,9 @@ class PushService:
                     self.end_headers()
                     return
                 if service.answer == 201:
-                    service.received.append(Received(self.path, claims, json.loads(plain)))
+                    service.received.append(
+                        Received(self.path, claims, json.loads(plain), at=arrived)
+                    )
                 self.send_response(service.answer)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
