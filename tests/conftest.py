@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.cache import cache
+from django.core.management import ManagementUtility, call_command
 from django.test import Client
 from PIL import Image
 
@@ -70,3 +71,39 @@ def pytest_collection_modifyitems(items):
     # Browser tests run last: Playwright's sync API keeps an event loop running in the main
     # thread for the rest of the session, and the async (live stream) tests need their own.
     items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
+
+
+@pytest.fixture
+def run_command():
+    """Run a management command in-process; what it printed."""
+
+    def run(command: str, *args: str) -> str:
+        out = io.StringIO()
+        call_command(command, *args, stdout=out)
+        return out.getvalue()
+
+    return run
+
+
+@pytest.fixture
+def command_exit_code():
+    """The exit code `manage.py <argv>` ends with (run_from_argv turns CommandError into it)."""
+
+    def exit_code(*argv: str) -> int:
+        with pytest.raises(SystemExit) as exited:
+            ManagementUtility(["manage.py", *argv]).execute()
+        return exited.value.code
+
+    return exit_code
+
+
+@pytest.fixture
+def htmx():
+    """The header of a request htmx makes (`request.htmx` is true): `client.get(url, **htmx)`."""
+    return {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def htmx_target(htmx):
+    """htmx's headers naming the element the answer replaces: `**htmx_target("send-people")`."""
+    return lambda target: {**htmx, "HTTP_HX_TARGET": target}

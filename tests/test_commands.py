@@ -1,30 +1,16 @@
 """The operators' commands of messaging: prune_events, export_user (prune_media and
 rebuild_thumbnails: tests/pinboard/test_commands.py)."""
 
-import io
 import zipfile
 from datetime import timedelta
 
 import pytest
-from django.core.management import ManagementUtility, call_command, load_command_class
+from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
 from django.utils import timezone
 
 from messaging.models import Event
 from tests.factories import ConversationFactory, MessageFactory, PinFactory, UserFactory
-
-
-def run(command: str, *args: str) -> str:
-    out = io.StringIO()
-    call_command(command, *args, stdout=out)
-    return out.getvalue()
-
-
-def exit_code(*argv: str) -> int:
-    """The exit code `manage.py <argv>` ends with (run_from_argv turns CommandError into it)."""
-    with pytest.raises(SystemExit) as exited:
-        ManagementUtility(["manage.py", *argv]).execute()
-    return exited.value.code
 
 
 @pytest.mark.parametrize(
@@ -46,7 +32,7 @@ def test_each_command_explains_itself_in_help(command, phrases):
 
 
 @pytest.mark.django_db
-def test_prune_events_deletes_only_events_older_than_asked():
+def test_prune_events_deletes_only_events_older_than_asked(run_command):
     message = MessageFactory()
     person = message.sender
     make = lambda days: Event.objects.create(  # noqa: E731
@@ -57,29 +43,31 @@ def test_prune_events_deletes_only_events_older_than_asked():
     Event.objects.filter(pk=week_old.pk).update(created_at=timezone.now() - timedelta(days=8))
     Event.objects.filter(pk=recent.pk).update(created_at=timezone.now() - timedelta(days=1))
 
-    assert "Deleted 1 events older than 10 days" in run("prune_events", "--older-than-days", "10")
+    assert "Deleted 1 events older than 10 days" in run_command(
+        "prune_events", "--older-than-days", "10"
+    )
     assert set(Event.objects.values_list("pk", flat=True)) == {week_old.pk, recent.pk}
 
-    assert "Deleted 1 events older than 7 days" in run("prune_events")  # the default
+    assert "Deleted 1 events older than 7 days" in run_command("prune_events")  # the default
     assert list(Event.objects.values_list("pk", flat=True)) == [recent.pk]
 
 
-def test_prune_events_refuses_a_period_under_a_day():
+def test_prune_events_refuses_a_period_under_a_day(command_exit_code):
     with pytest.raises(CommandError, match="--older-than-days must be at least 1, got 0"):
         call_command("prune_events", "--older-than-days", "0")
-    assert exit_code("prune_events", "--older-than-days", "-3") == 1
+    assert command_exit_code("prune_events", "--older-than-days", "-3") == 1
 
 
 # --- export_user -------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_export_user_writes_the_zip(tmp_path):
+def test_export_user_writes_the_zip(tmp_path, run_command):
     pin = PinFactory(board__owner=UserFactory(username="carla"), title="Terracotta pots")
     ConversationFactory()  # someone else's: not in the export
     target = tmp_path / "carla.zip"
 
-    output = run("export_user", "Carla", str(target))  # usernames are case-insensitive
+    output = run_command("export_user", "Carla", str(target))  # usernames are case-insensitive
 
     assert f"Wrote carla's data to {target}" in output
     with zipfile.ZipFile(target) as archive:
@@ -100,7 +88,7 @@ def test_export_user_refuses_an_unknown_user(tmp_path):
 
 
 @pytest.mark.django_db
-def test_export_user_refuses_a_path_it_cannot_write(tmp_path):
+def test_export_user_refuses_a_path_it_cannot_write(tmp_path, run_command):
     UserFactory(username="dora")
     with pytest.raises(CommandError, match=r"Could not write .*missing/dora\.zip: No such file"):
         call_command("export_user", "dora", str(tmp_path / "missing" / "dora.zip"))
@@ -112,5 +100,5 @@ def test_export_user_refuses_a_path_it_cannot_write(tmp_path):
     with pytest.raises(CommandError, match="already exists: choose another name or pass --force"):
         call_command("export_user", "dora", str(existing))
     assert existing.read_bytes() == b"keep me"
-    run("export_user", "dora", str(existing), "--force")
+    run_command("export_user", "dora", str(existing), "--force")
     assert zipfile.is_zipfile(existing)

@@ -58,14 +58,14 @@ def assert_busy_page(response):
 
 
 def test_a_database_out_of_connections_answers_503_and_recovers(
-    client_for, role_with_no_connections, database_refusing
+    client_for, role_with_no_connections, database_refusing, htmx
 ):
     client = client_for(UserFactory())
     client.raise_request_exception = False  # as a real server: the handler answers
     database_refusing(USER=role_with_no_connections)
 
     assert_busy_page(client.get("/"))
-    htmx = client.post("/messages/send/", {"text": "hi"}, headers={"HX-Request": "true"})
+    htmx = client.post("/messages/send/", {"text": "hi"}, **htmx)
     assert htmx.status_code == 503
     assert "What you typed is kept" in htmx["X-Pinboard-Error"]
 

@@ -32,7 +32,6 @@ from tests.factories import BoardFactory, PinFactory, PinImageFactory, UserFacto
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 TOO_OFTEN = "You&#x27;re doing that too often. Try again in"
 # The machine's Redis (CI's too): the Redis tests fail, never skip, when it does not answer.
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/0")
@@ -124,9 +123,15 @@ def toast_of(response) -> dict:
     return json.loads(response.headers["HX-Trigger"])["toast"]
 
 
-def compose(client, conversation, text, **extra):
-    data = {"text": text, "idempotency_key": str(uuid.uuid4()), **extra}
-    return client.post(reverse("conversation_post", args=[conversation.pk]), data, **HTMX)
+@pytest.fixture
+def compose(htmx):
+    """Post to a conversation from its composer, as htmx does."""
+
+    def post(client, conversation, text, **extra):
+        data = {"text": text, "idempotency_key": str(uuid.uuid4()), **extra}
+        return client.post(reverse("conversation_post", args=[conversation.pk]), data, **htmx)
+
+    return post
 
 
 # --- The helper and the counter -------------------------------------------------------------
@@ -228,8 +233,8 @@ def test_prune_rate_counts_deletes_only_ended_windows(limits, database_cache, ad
     assert list(RateCount.objects.values_list("subject", flat=True)) == [str(bram.pk)]
 
 
-def test_the_htmx_answer_is_a_429_error_toast_with_retry_after(ada):
-    request = RequestFactory().post("/anything/", HTTP_HX_REQUEST="true")
+def test_the_htmx_answer_is_a_429_error_toast_with_retry_after(ada, htmx):
+    request = RequestFactory().post("/anything/", **htmx)
     request.htmx = True
     response = rate_limited_response(request, RateLimited(action="message", retry_after=42))
     assert response.status_code == 429
@@ -263,7 +268,7 @@ def test_without_javascript_the_default_answer_is_a_page_with_the_message(ada):
 
 
 def test_composer_sends_over_the_limit_are_refused_and_nothing_is_stored(
-    limits, client_for, ada, chat
+    limits, client_for, ada, chat, compose
 ):
     limits(message=2)
     client = client_for(ada)
@@ -297,7 +302,7 @@ def test_without_javascript_the_refused_message_stays_in_the_composer(
 
 
 def test_with_redis_sends_over_the_limit_are_refused_the_same_way(
-    limits, redis_cache, client_for, ada, chat
+    limits, redis_cache, client_for, ada, chat, compose
 ):
     limits(message=1)
     client = client_for(ada)
@@ -311,7 +316,7 @@ def test_with_redis_sends_over_the_limit_are_refused_the_same_way(
     assert not Message.objects.filter(text="two").exists()
 
 
-def test_inline_replies_count_as_messages(limits, client_for, ada, chat):
+def test_inline_replies_count_as_messages(limits, client_for, ada, chat, compose):
     limits(message=0)
     first = chat.messages.get()
     response = compose(client_for(ada), chat, "About this", reply_to=first.pk)
@@ -336,14 +341,14 @@ def test_a_refused_reply_without_javascript_stays_in_its_reply_box(
     assert not chat.messages.filter(text="Reply kept").exists()
 
 
-def test_quick_replies_from_the_inbox_are_limited(limits, client_for, bram, chat):
+def test_quick_replies_from_the_inbox_are_limited(limits, client_for, bram, chat, htmx):
     limits(message=1)
     client = client_for(bram)
     url = reverse("conversation_quick_reply", args=[chat.pk])
-    first = client.post(url, {"text": "First", "idempotency_key": uuid.uuid4()}, **HTMX)
+    first = client.post(url, {"text": "First", "idempotency_key": uuid.uuid4()}, **htmx)
     assert first.status_code == 200
 
-    refused = client.post(url, {"text": "Second", "idempotency_key": uuid.uuid4()}, **HTMX)
+    refused = client.post(url, {"text": "Second", "idempotency_key": uuid.uuid4()}, **htmx)
     plain = client.post(url, {"text": "Third one", "idempotency_key": uuid.uuid4()})
 
     assert refused.status_code == 429
@@ -354,7 +359,7 @@ def test_quick_replies_from_the_inbox_are_limited(limits, client_for, bram, chat
     assert list(chat.messages.values_list("text", flat=True).order_by("pk")) == ["Hi Bram", "First"]
 
 
-def test_the_limit_is_per_person(limits, client_for, ada, bram, chat):
+def test_the_limit_is_per_person(limits, client_for, ada, bram, chat, compose):
     limits(message=1)
     assert compose(client_for(ada), chat, "Ada's one").status_code == 200
     assert compose(client_for(ada), chat, "Ada's two").status_code == 429
@@ -375,14 +380,14 @@ def send_pin(client, pin, *, to=(), conversation=None, note="", headers=None):
 
 
 def test_starting_conversations_over_the_hourly_limit_is_refused(
-    limits, client_for, ada, bram, chen, pin
+    limits, client_for, ada, bram, chen, pin, htmx
 ):
     limits(conversation=1)
     client = client_for(ada)
-    assert send_pin(client, pin, to=[bram], headers=HTMX).status_code == 200
+    assert send_pin(client, pin, to=[bram], headers=htmx).status_code == 200
     conversations = Conversation.objects.count()
 
-    refused = send_pin(client, pin, to=[chen], note="Look!", headers=HTMX)
+    refused = send_pin(client, pin, to=[chen], note="Look!", headers=htmx)
     plain = send_pin(client, pin, to=[chen], note="Look at this sofa")
 
     assert refused.status_code == 429
@@ -397,17 +402,19 @@ def test_starting_conversations_over_the_hourly_limit_is_refused(
 
 
 def test_sending_into_an_existing_conversation_is_a_message_not_a_new_conversation(
-    limits, client_for, ada, chat, pin
+    limits, client_for, ada, chat, pin, htmx
 ):
     limits(conversation=0, message=5)
-    response = send_pin(client_for(ada), pin, conversation=chat, note="For you", headers=HTMX)
+    response = send_pin(client_for(ada), pin, conversation=chat, note="For you", headers=htmx)
     assert response.status_code == 200
     assert chat.messages.filter(text="For you", pin=pin).exists()
 
 
-def test_send_dialog_messages_count_against_the_message_limit(limits, client_for, ada, chat, pin):
+def test_send_dialog_messages_count_against_the_message_limit(
+    limits, client_for, ada, chat, pin, htmx
+):
     limits(message=0)
-    response = send_pin(client_for(ada), pin, conversation=chat, note="For you", headers=HTMX)
+    response = send_pin(client_for(ada), pin, conversation=chat, note="For you", headers=htmx)
     assert response.status_code == 429
     assert not chat.messages.filter(text="For you").exists()
 
@@ -435,12 +442,12 @@ def test_creating_pins_over_the_hourly_limit_is_refused(limits, client_for, ada)
     assert list(Pin.objects.values_list("title", flat=True)) == ["Soup"]
 
 
-def test_saves_count_against_the_pin_limit(limits, client_for, bram, pin):
+def test_saves_count_against_the_pin_limit(limits, client_for, bram, pin, htmx):
     limits(pin=0)
     board = BoardFactory(owner=bram, name="Mine")
     url = reverse("pin_save", args=[pin.pk])
 
-    to_board = client_for(bram).post(url, {"board": board.pk}, **HTMX)
+    to_board = client_for(bram).post(url, {"board": board.pk}, **htmx)
     to_new_board = client_for(bram).post(url, {"new_board_name": "Fresh"})
 
     assert to_board.status_code == 429
@@ -450,13 +457,15 @@ def test_saves_count_against_the_pin_limit(limits, client_for, bram, pin):
     assert not bram.boards.filter(name="Fresh").exists()
 
 
-def test_comments_over_the_limit_are_refused_and_the_text_is_kept(limits, client_for, bram, pin):
+def test_comments_over_the_limit_are_refused_and_the_text_is_kept(
+    limits, client_for, bram, pin, htmx
+):
     limits(comment=1)
     client = client_for(bram)
     url = reverse("comment_create", args=[pin.pk])
-    assert client.post(url, {"text": "Lovely"}, **HTMX).status_code == 200
+    assert client.post(url, {"text": "Lovely"}, **htmx).status_code == 200
 
-    refused = client.post(url, {"text": "Lovely again"}, **HTMX)
+    refused = client.post(url, {"text": "Lovely again"}, **htmx)
     plain = client.post(url, {"text": "Third time"})
 
     assert refused.status_code == 429

@@ -29,7 +29,6 @@ from tests.test_settings import load_settings
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
 # What an attacker types into every text field: a script element, and a quote that would end
@@ -160,11 +159,11 @@ def test_user_text_is_escaped_on_every_page(page, hostile, client_for):
     assert_escaped(client.get(urls[page]))
 
 
-def test_htmx_fragments_escape_user_text_too(hostile, client_for):
+def test_htmx_fragments_escape_user_text_too(hostile, client_for, htmx):
     client = client_for(hostile.ada)
-    fragment = client.get(reverse("conversation", args=[hostile.conversation.pk]), **HTMX)
+    fragment = client.get(reverse("conversation", args=[hostile.conversation.pk]), **htmx)
     assert_escaped(fragment)
-    dialog = client.get(reverse("message_send_dialog") + f"?pin={hostile.pin.pk}", **HTMX)
+    dialog = client.get(reverse("message_send_dialog") + f"?pin={hostile.pin.pk}", **htmx)
     assert_escaped(dialog)
 
 
@@ -266,13 +265,13 @@ def test_blocking_with_a_foreign_next_goes_to_the_profile_instead(db, client_for
 # --- The CSRF failure answer ------------------------------------------------------------------
 
 
-def test_a_stale_csrf_token_is_a_marked_403_that_says_the_session_changed(db):
+def test_a_stale_csrf_token_is_a_marked_403_that_says_the_session_changed(db, htmx):
     ada = UserFactory(username="ada")
     client = Client(enforce_csrf_checks=True)
     client.force_login(ada)
     client.get(reverse("home"))  # gets a CSRF cookie
     response = client.post(
-        reverse("board_create"), {"name": "Kept?"}, HTTP_X_CSRFTOKEN="stale" * 6, **HTMX
+        reverse("board_create"), {"name": "Kept?"}, HTTP_X_CSRFTOKEN="stale" * 6, **htmx
     )
     assert response.status_code == 403
     assert response[CSRF_FAILURE_HEADER] == "1"
@@ -280,9 +279,9 @@ def test_a_stale_csrf_token_is_a_marked_403_that_says_the_session_changed(db):
     assert not ada.boards.filter(name="Kept?").exists()
 
 
-def test_other_refusals_are_not_marked_as_csrf_failures(db, client_for):
+def test_other_refusals_are_not_marked_as_csrf_failures(db, client_for, htmx):
     ada = UserFactory(username="ada")
-    response = client_for(ada).post(reverse("board_create"), {"name": ""}, **HTMX)
+    response = client_for(ada).post(reverse("board_create"), {"name": ""}, **htmx)
     assert CSRF_FAILURE_HEADER not in response
     assert client_for(ada).get("/admin/").get(CSRF_FAILURE_HEADER) is None
 

@@ -24,8 +24,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
 
 def follows_between(a, b) -> int:
     return Follow.objects.filter(follower__in=[a, b], followee__in=[a, b]).count()
@@ -158,13 +156,13 @@ def test_people_search_page_hides_a_blocked_profile_both_ways(client_for, people
 
 
 def test_follow_endpoint_refuses_a_blocked_person_with_a_neutral_message(
-    client_for, user, other_user
+    client_for, user, other_user, htmx
 ):
     BlockFactory(blocker=user, blocked=other_user)
     client = client_for(other_user)
     url = reverse("user_follow", args=[user.username])
 
-    response = client.post(url, {"follow": "1"}, **HTMX)
+    response = client.post(url, {"follow": "1"}, **htmx)
 
     assert "You can't follow this person." in response["HX-Trigger"]
     assert "blocked" not in response["HX-Trigger"]
@@ -246,12 +244,12 @@ def test_profile_costs_the_same_queries_for_a_blocked_viewer(
 # --- Block and unblock from a profile -----------------------------------------------------------
 
 
-def test_block_asks_first_explaining_what_it_does(client_for, user, other_user):
+def test_block_asks_first_explaining_what_it_does(client_for, user, other_user, htmx):
     client = client_for(other_user)
     url = reverse("user_block", args=[user.username])
 
     page = client.get(url)
-    dialog = client.get(url, **HTMX)
+    dialog = client.get(url, **htmx)
 
     assert "<html" in page.text
     assert "They won't be told." in page.text
@@ -273,8 +271,8 @@ def test_block_from_the_profile(client_for, user, other_user):
     assert response.redirect_chain[-1][0] == user.get_absolute_url()
 
 
-def test_block_with_htmx_reloads_the_page(client_for, user, other_user):
-    response = client_for(other_user).post(reverse("user_block", args=[user.username]), **HTMX)
+def test_block_with_htmx_reloads_the_page(client_for, user, other_user, htmx):
+    response = client_for(other_user).post(reverse("user_block", args=[user.username]), **htmx)
 
     assert response["HX-Redirect"] == user.get_absolute_url()
     assert Block.objects.exists()
@@ -347,12 +345,12 @@ def test_blocked_people_page_when_none(client_for, user):
     assert "You haven't blocked anyone." in response.text
 
 
-def test_unblock_from_settings_with_htmx_swaps_the_list(client_for, user, other_user):
+def test_unblock_from_settings_with_htmx_swaps_the_list(client_for, user, other_user, htmx):
     BlockFactory(blocker=user, blocked=other_user)
     BlockFactory(blocker=user, blocked=UserFactory(username="still"))
 
     response = client_for(user).post(
-        reverse("settings_blocked"), {"username": other_user.username}, **HTMX
+        reverse("settings_blocked"), {"username": other_user.username}, **htmx
     )
 
     assert "<html" not in response.text

@@ -56,7 +56,9 @@ def test_a_strangers_message_waits_in_requests_and_is_accepted(
     expect(page.get_by_text("No messages yet.")).to_be_visible()
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link", name="Messages", exact=True)).to_be_visible()
-    expect(page.locator(".nav-badge")).to_have_count(0)
+    expect(page.locator("#nav-unread .nav-badge")).to_have_count(0)
+    # The bell says a request came (it names no content: the Requests tab does).
+    expect(page.locator("#nav-bell .nav-badge")).to_have_text("1")
     requests_tab = page.get_by_role("link", name=re.compile(r"^Requests 1 waiting"))
     requests_tab.click()
 

@@ -42,16 +42,6 @@ def committed(django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
-def ada():
-    return UserFactory(username="ada", display_name="Ada")
-
-
-@pytest.fixture
-def bea():
-    return UserFactory(username="bea", display_name="Bea")
-
-
-@pytest.fixture
 def sofa(ada):
     return PinFactory(board=BoardFactory(owner=ada, name="Living room"), title="Blue sofa")
 

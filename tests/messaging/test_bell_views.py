@@ -17,16 +17,6 @@ pytestmark = pytest.mark.django_db
 Kind = NotificationKind
 
 
-@pytest.fixture
-def ada():
-    return UserFactory(username="ada", display_name="Ada")
-
-
-@pytest.fixture
-def bea():
-    return UserFactory(username="bea", display_name="Bea")
-
-
 def add_one_of_each(ada, index: int) -> None:
     """A line of every kind of target for Ada: a pin, a board, a conversation, a person."""
     actor = UserFactory(display_name=f"Actor {index}")
@@ -73,21 +63,21 @@ def test_the_page_lists_links_and_marks_what_it_shows_read(client_for, ada, bea)
     assert "(new)" not in client.get(reverse("notifications")).text
 
 
-def test_a_secret_pin_never_reaches_the_page(client_for, ada, bea):
+def test_a_secret_pin_never_reaches_the_page(client_for, ada, bea, htmx):
     board = BoardFactory(owner=bea, name="Plans")
     pin = PinFactory(board=board, title="Surprise party")
     notify(kind=Kind.PIN_COMMENTED, recipient_id=ada.pk, actor_id=bea.pk, pin=pin)
     board_update(board=board, editor=bea, name="Plans", description="", is_secret=True)
     client = client_for(ada)
     for url in [reverse("notifications"), reverse("notifications_latest")]:
-        html = client.get(url, headers={"HX-Request": "true"}).text
+        html = client.get(url, **htmx).text
         assert "Bea commented on a pin you can no longer see" in html
         assert "Surprise party" not in html
         assert pin.get_absolute_url() not in html
         assert pin.image.file.name not in html
 
 
-def test_pages_follow_the_cursor(client_for, ada):
+def test_pages_follow_the_cursor(client_for, ada, htmx):
     for _ in range(bell.PAGE_SIZE + 2):
         notify(kind=Kind.FOLLOW, recipient_id=ada.pk, actor_id=UserFactory().pk)
         notifications_mark_read(user=ada)
@@ -96,7 +86,7 @@ def test_pages_follow_the_cursor(client_for, ada):
     assert len(re.findall(r'<li class="notification[ "]', first.text)) == bell.PAGE_SIZE
     next_url = first.context["next_url"]
     assert next_url
-    rest = client.get(next_url, headers={"HX-Request": "true"})
+    rest = client.get(next_url, **htmx)
     assert "<html" not in rest.text
     assert rest.text.count("started following you") == 2
     assert "More notifications" not in rest.text
@@ -119,14 +109,14 @@ def test_the_page_costs_a_fixed_number_of_queries(client_for, ada, size, django_
 
 @pytest.mark.parametrize("size", [1, 3])
 def test_the_dropdown_costs_a_fixed_number_of_queries(
-    client_for, ada, size, django_assert_num_queries
+    client_for, ada, size, django_assert_num_queries, htmx
 ):
     for index in range(size):
         add_one_of_each(ada, index)
     client = client_for(ada)
     client.get(reverse("home"))
     with django_assert_num_queries(11):
-        response = client.get(reverse("notifications_latest"), headers={"HX-Request": "true"})
+        response = client.get(reverse("notifications_latest"), **htmx)
     assert response.text.count("Actor ") == min(3 * size + 1, bell.DROPDOWN_SIZE)
     assert "See all notifications" in response.text
     assert 'id="nav-bell" hx-swap-oob="true"' in response.text  # the count, now 0

@@ -20,8 +20,6 @@ from messaging.models import Conversation, Message, Participant
 from messaging.permissions import can_message
 from tests.factories import PinFactory, UserFactory
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-SEARCH = {**HTMX, "HTTP_HX_TARGET": "send-people"}
 INBOX = "/messages/"
 
 
@@ -79,7 +77,9 @@ def test_starting_a_conversation_with_someone_who_blocked_you_is_refused(people)
     assert not Message.objects.exists()
 
 
-def test_the_send_dialog_refuses_with_a_neutral_message_and_keeps_the_note(people, client_for):
+def test_the_send_dialog_refuses_with_a_neutral_message_and_keeps_the_note(
+    people, client_for, htmx
+):
     pin = PinFactory(board__owner=people.al)
     user_block(blocker=people.bea, blocked=people.al)
     dialog = f"{url('message_send_dialog')}?pin={pin.pk}"
@@ -87,7 +87,7 @@ def test_the_send_dialog_refuses_with_a_neutral_message_and_keeps_the_note(peopl
     response = client_for(people.al).post(
         dialog,
         {"to": [people.bea.pk], "note": "Look at this", "idempotency_key": str(uuid.uuid4())},
-        **HTMX,
+        **htmx,
     )
 
     assert response.status_code == 200
@@ -135,7 +135,7 @@ def dialog(people):
 
 @pytest.mark.parametrize("direction", ["al_blocked_bea", "bea_blocked_al"])
 def test_the_people_search_never_lists_someone_across_a_block(
-    people, dialog, client_for, direction
+    people, dialog, client_for, direction, htmx_target
 ):
     if direction == "al_blocked_bea":
         user_block(blocker=people.al, blocked=people.bea)
@@ -143,7 +143,7 @@ def test_the_people_search_never_lists_someone_across_a_block(
         user_block(blocker=people.bea, blocked=people.al)
     client = client_for(people.al)
 
-    response = client.get(dialog + "&q=sample", **SEARCH)
+    response = client.get(dialog + "&q=sample", **htmx_target("send-people"))
 
     assert [person.username for person in response.context["people"]] == ["cy"]
     assert "Bea Sample" not in response.text
@@ -158,9 +158,9 @@ def test_the_people_search_never_lists_someone_across_a_block(
     assert "Nobody else matches “bea”." in response.text
 
 
-def test_the_people_search_still_lists_everyone_else(people, dialog, client_for):
+def test_the_people_search_still_lists_everyone_else(people, dialog, client_for, htmx_target):
     user_block(blocker=people.cy, blocked=people.bea)  # a block between two others
-    response = client_for(people.al).get(dialog + "&q=sample", **SEARCH)
+    response = client_for(people.al).get(dialog + "&q=sample", **htmx_target("send-people"))
     assert [person.username for person in response.context["people"]] == ["bea", "cy"]
 
 
@@ -210,12 +210,12 @@ def test_unblocking_brings_the_conversation_back(people, blocked_chat, client_fo
 
 
 def test_the_composer_of_a_hidden_conversation_refuses_and_keeps_the_text(
-    people, blocked_chat, client_for
+    people, blocked_chat, client_for, htmx
 ):
     post = url("conversation_post", blocked_chat.chat.pk)
     client = client_for(people.al)
 
-    response = client.post(post, {"text": "Are you there?"}, **HTMX)
+    response = client.post(post, {"text": "Are you there?"}, **htmx)
 
     assert response.status_code == 200
     assert "You can&#x27;t message Bea." in response.text
@@ -271,9 +271,9 @@ def quick_reply(client, conversation, text="Are you there?", **headers):
 
 
 def test_a_quick_reply_with_htmx_into_a_hidden_conversation_says_why_in_a_toast(
-    people, hidden_chat, client_for
+    people, hidden_chat, client_for, htmx
 ):
-    response = quick_reply(client_for(people.al), hidden_chat, **HTMX)
+    response = quick_reply(client_for(people.al), hidden_chat, **htmx)
 
     assert response.status_code == 403  # htmx swaps nothing: the text stays in the box
     toast = json.loads(response.headers["HX-Trigger"])["toast"]
@@ -294,8 +294,8 @@ def test_a_quick_reply_without_javascript_into_a_hidden_conversation_keeps_the_t
     assert not Message.objects.filter(text="Are you there?").exists()
 
 
-def test_the_blocker_is_refused_the_same_way(people, hidden_chat, client_for):
-    response = quick_reply(client_for(people.bea), hidden_chat, **HTMX)
+def test_the_blocker_is_refused_the_same_way(people, hidden_chat, client_for, htmx):
+    response = quick_reply(client_for(people.bea), hidden_chat, **htmx)
     assert response.status_code == 403
     assert "You can't message Al." in response.headers["HX-Trigger"]
 
@@ -308,15 +308,15 @@ def test_an_empty_quick_reply_into_a_hidden_conversation_is_still_answered(
     assert "Write a reply first." in response.text
 
 
-def test_quick_replies_work_again_after_unblocking(people, hidden_chat, client_for):
+def test_quick_replies_work_again_after_unblocking(people, hidden_chat, client_for, htmx):
     user_unblock(blocker=people.bea, blocked=people.al)
-    response = quick_reply(client_for(people.al), hidden_chat, **HTMX)
+    response = quick_reply(client_for(people.al), hidden_chat, **htmx)
     assert response.status_code == 200
     assert Message.objects.filter(text="Are you there?", sender=people.al).exists()
 
 
-def test_strangers_still_get_a_404(people, hidden_chat, client_for):
-    assert quick_reply(client_for(people.cy), hidden_chat, **HTMX).status_code == 404
+def test_strangers_still_get_a_404(people, hidden_chat, client_for, htmx):
+    assert quick_reply(client_for(people.cy), hidden_chat, **htmx).status_code == 404
 
 
 # --- Groups stay usable -----------------------------------------------------------------------

@@ -25,8 +25,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
 
 def conversation_url(conversation, **query) -> str:
     url = reverse("conversation", args=[conversation.pk])
@@ -181,12 +179,12 @@ def test_someone_elses_message_cannot_be_edited_or_deleted(people, chat, client_
     assert chat.first.deleted_at is None
 
 
-def test_a_message_id_from_another_conversation_is_useless(people, chat, client_for, image):
+def test_a_message_id_from_another_conversation_is_useless(people, chat, client_for, image, htmx):
     elsewhere = services.conversation_send(sender=people.dan, recipients=[people.fay], text="Hi")
     client = client_for(people.bea)
     # Bea's conversation id with a message id from a conversation she is not in.
     url = reverse("message_detail", args=[chat.conversation.pk, elsewhere.pk])
-    assert client.get(url, **HTMX).status_code == 404
+    assert client.get(url, **htmx).status_code == 404
     response = client.post(
         post_url(chat.conversation), {"text": "Sneaky reply", "reply_to": elsewhere.pk}
     )
@@ -372,12 +370,12 @@ def test_a_quoted_card_follows_the_same_privacy_rule(people, chat, client_for, o
 
 
 def test_replying_with_htmx_appends_the_reply_and_resets_only_that_reply_box(
-    people, chat, client_for
+    people, chat, client_for, htmx
 ):
     response = client_for(people.bea).post(
         post_url(chat.conversation),
         {"text": "Where is it from?", "reply_to": chat.first.pk, "idempotency_key": uuid.uuid4()},
-        **HTMX,
+        **htmx,
     )
     assert response.status_code == 200
     assert "<html" not in response.text
@@ -392,7 +390,7 @@ def test_replying_with_htmx_appends_the_reply_and_resets_only_that_reply_box(
 # --- Load older --------------------------------------------------------------------------
 
 
-def test_the_page_shows_the_newest_fifty_and_loads_older_by_cursor(people, chat, client_for):
+def test_the_page_shows_the_newest_fifty_and_loads_older_by_cursor(people, chat, client_for, htmx):
     for n in range(60):
         send(chat.conversation, people.ada, f"Numbered {n:02d}")
     client = client_for(people.bea)
@@ -404,7 +402,7 @@ def test_the_page_shows_the_newest_fifty_and_loads_older_by_cursor(people, chat,
     assert f'href="{older_url}"' in page.text
     assert "Load older messages" in page.text
 
-    fragment = client.get(older_url, **HTMX)
+    fragment = client.get(older_url, **htmx)
     assert "<html" not in fragment.text
     texts = [m.text for m in fragment.context["message_list"]]
     assert texts == [
@@ -422,7 +420,7 @@ def test_the_page_shows_the_newest_fifty_and_loads_older_by_cursor(people, chat,
 
 @pytest.mark.parametrize("size", [1, 2])
 def test_a_send_costs_the_same_queries_at_any_size(
-    people, chat, client_for, image, size, django_assert_num_queries
+    people, chat, client_for, image, size, django_assert_num_queries, htmx
 ):
     if size == 2:
         services.conversation_add_people(
@@ -437,13 +435,13 @@ def test_a_send_costs_the_same_queries_at_any_size(
     # recipients' events and their NOTIFY in one statement, release); the new message; the
     # composer's pins and boards. (Was 32: 12 for the rate limit, 3 for publishing.)
     with django_assert_num_queries(19):
-        response = client.post(post_url(chat.conversation), data, **HTMX)
+        response = client.post(post_url(chat.conversation), data, **htmx)
     assert response.status_code == 200
     assert chat.conversation.messages.filter(text="Sent").exists()
 
 
 def test_loading_older_messages_costs_the_same_queries_at_any_size(
-    people, chat, client_for, image, django_assert_num_queries
+    people, chat, client_for, image, django_assert_num_queries, htmx
 ):
     _add_mixed_messages(chat.conversation, people, 60, image)
     client = client_for(people.bea)
@@ -451,30 +449,30 @@ def test_loading_older_messages_costs_the_same_queries_at_any_size(
     # Session, user, conversation, messages and their quotes (prefetched); the cards
     # (messaging/cards.py): pins, boards, the boards' cover pins, profiles. (Was 14.)
     with django_assert_num_queries(9):
-        client.get(conversation_url(chat.conversation, before=cursor), **HTMX)
+        client.get(conversation_url(chat.conversation, before=cursor), **htmx)
     _add_mixed_messages(chat.conversation, people, 60, image)
     cursor = Message.objects.order_by("-pk")[9].pk
     with django_assert_num_queries(9):
-        client.get(conversation_url(chat.conversation, before=cursor), **HTMX)
+        client.get(conversation_url(chat.conversation, before=cursor), **htmx)
 
 
-def test_an_open_page_fetches_only_the_messages_it_lacks(people, chat, client_for):
+def test_an_open_page_fetches_only_the_messages_it_lacks(people, chat, client_for, htmx):
     client = client_for(people.cy)
     page = client.get(conversation_url(chat.conversation)).text
     assert f'data-new-messages-url="{conversation_url(chat.conversation)}"' in page
     newest = send(chat.conversation, people.ada, "Just arrived")
-    response = client.get(conversation_url(chat.conversation, after=chat.bea_says.pk), **HTMX)
+    response = client.get(conversation_url(chat.conversation, after=chat.bea_says.pk), **htmx)
     assert [m.pk for m in response.context["message_list"]] == [newest.pk]
     assert "<html" not in response.text
     assert "Love it" not in response.text
-    nothing_new = client.get(conversation_url(chat.conversation, after=newest.pk), **HTMX)
+    nothing_new = client.get(conversation_url(chat.conversation, after=newest.pk), **htmx)
     assert nothing_new.status_code == 204
     # The page, having shown it, says so (the live fetch itself marks nothing read).
-    client.post(reverse("conversation_read", args=[chat.conversation.pk]), **HTMX)
+    client.post(reverse("conversation_read", args=[chat.conversation.pk]), **htmx)
     assert Participant.objects.get(conversation=chat.conversation, user=people.cy).unread_count == 0
 
 
-def test_a_live_fetch_marks_nothing_read_and_echoes_nothing(people, chat, client_for):
+def test_a_live_fetch_marks_nothing_read_and_echoes_nothing(people, chat, client_for, htmx):
     # Marking read on every live fetch published "conversation.read" back to the same tab,
     # which fetched the badge again: only the page load or an explicit request marks read.
     client = client_for(people.cy)
@@ -482,7 +480,7 @@ def test_a_live_fetch_marks_nothing_read_and_echoes_nothing(people, chat, client
     newest = send(chat.conversation, people.ada, "Just arrived")
     reads_before = Event.objects.filter(user=people.cy, kind=Event.Kind.CONVERSATION_READ).count()
 
-    response = client.get(conversation_url(chat.conversation, after=chat.bea_says.pk), **HTMX)
+    response = client.get(conversation_url(chat.conversation, after=chat.bea_says.pk), **htmx)
 
     assert [m.pk for m in response.context["message_list"]] == [newest.pk]
     participant = Participant.objects.get(conversation=chat.conversation, user=people.cy)
@@ -491,9 +489,9 @@ def test_a_live_fetch_marks_nothing_read_and_echoes_nothing(people, chat, client
     assert reads == reads_before
 
 
-def test_marking_read_explicitly(people, chat, client_for, client):
+def test_marking_read_explicitly(people, chat, client_for, client, htmx):
     url = reverse("conversation_read", args=[chat.conversation.pk])
-    assert client_for(people.cy).post(url, **HTMX).status_code == 204
+    assert client_for(people.cy).post(url, **htmx).status_code == 204
     participant = Participant.objects.get(conversation=chat.conversation, user=people.cy)
     assert participant.unread_count == 0
     assert participant.last_read_message_id == chat.bea_says.pk
@@ -504,14 +502,14 @@ def test_marking_read_explicitly(people, chat, client_for, client):
     assert client.post(url).status_code == 302  # anonymous: to the login page
 
 
-def test_an_open_page_catches_up_a_page_at_a_time(people, chat, client_for):
+def test_an_open_page_catches_up_a_page_at_a_time(people, chat, client_for, htmx):
     client = client_for(people.cy)
     newest = chat.bea_says.pk
     sent = [send(chat.conversation, people.ada, f"Catching up {n}") for n in range(PAGE_SIZE + 1)]
-    first = client.get(conversation_url(chat.conversation, after=newest), **HTMX)
+    first = client.get(conversation_url(chat.conversation, after=newest), **htmx)
     assert [m.pk for m in first.context["message_list"]] == [m.pk for m in sent[:PAGE_SIZE]]
     assert first["X-Pinboard-More"] == "true"
-    rest = client.get(conversation_url(chat.conversation, after=sent[PAGE_SIZE - 1].pk), **HTMX)
+    rest = client.get(conversation_url(chat.conversation, after=sent[PAGE_SIZE - 1].pk), **htmx)
     assert [m.pk for m in rest.context["message_list"]] == [sent[PAGE_SIZE].pk]
     assert "X-Pinboard-More" not in rest
 
@@ -546,12 +544,12 @@ def test_without_javascript_editing_is_a_page_of_its_own(people, chat, client_fo
     assert "hx-post" not in response.text[response.text.index('class="message-edit"') :]
 
 
-def test_editing_inline_with_htmx(people, chat, client_for):
+def test_editing_inline_with_htmx(people, chat, client_for, htmx):
     client = client_for(people.bea)
-    form = client.get(edit_url(chat.bea_says), **HTMX)
+    form = client.get(edit_url(chat.bea_says), **htmx)
     assert "<html" not in form.text
     assert "Love it</textarea>" in form.text
-    saved = client.post(edit_url(chat.bea_says), {"text": "Love it a lot"}, **HTMX)
+    saved = client.post(edit_url(chat.bea_says), {"text": "Love it a lot"}, **htmx)
     assert "<html" not in saved.text
     assert "Love it a lot" in saved.text
     assert 'class="message__edited"' in saved.text
@@ -597,8 +595,8 @@ def test_deleting_a_card_message_leaves_message_deleted_without_text_or_card(
     assert f'id="reply-{chat.first.pk}"' not in html
 
 
-def test_deleting_with_htmx_answers_with_the_deleted_message(people, chat, client_for):
-    response = client_for(people.bea).post(delete_url(chat.bea_says), **HTMX)
+def test_deleting_with_htmx_answers_with_the_deleted_message(people, chat, client_for, htmx):
+    response = client_for(people.bea).post(delete_url(chat.bea_says), **htmx)
     assert "<html" not in response.text
     assert "message deleted" in response.text
     assert "Love it" not in response.text
@@ -618,10 +616,10 @@ def test_sending_from_the_composer_stores_one_message_and_returns_to_the_latest(
     assert Message.objects.filter(sender=people.cy, text="Count me in").count() == 1
 
 
-def test_sending_with_htmx_appends_the_message_and_a_fresh_composer(people, chat, client_for):
+def test_sending_with_htmx_appends_the_message_and_a_fresh_composer(people, chat, client_for, htmx):
     key = uuid.uuid4()
     response = client_for(people.cy).post(
-        post_url(chat.conversation), {"text": "Count me in", "idempotency_key": key}, **HTMX
+        post_url(chat.conversation), {"text": "Count me in", "idempotency_key": key}, **htmx
     )
     assert response.status_code == 200
     assert "<html" not in response.text
@@ -632,11 +630,11 @@ def test_sending_with_htmx_appends_the_message_and_a_fresh_composer(people, chat
     assert str(key) not in response.text  # the next message gets a new key
 
 
-def test_the_same_send_twice_stores_one_message(people, chat, client_for):
+def test_the_same_send_twice_stores_one_message(people, chat, client_for, htmx):
     client = client_for(people.cy)
     data = {"text": "Only once", "idempotency_key": str(uuid.uuid4())}
     client.post(post_url(chat.conversation), data)
-    client.post(post_url(chat.conversation), data, **HTMX)
+    client.post(post_url(chat.conversation), data, **htmx)
     assert Message.objects.filter(text="Only once").count() == 1
 
 
@@ -691,11 +689,13 @@ def test_line_breaks_count_as_one_character(people, chat, client_for):
     assert Message.objects.get(sender=people.cy).text == text.replace("\r\n", "\n")
 
 
-def test_a_refused_htmx_send_comes_back_in_the_composer_with_the_text(people, chat, client_for):
+def test_a_refused_htmx_send_comes_back_in_the_composer_with_the_text(
+    people, chat, client_for, htmx
+):
     key = str(uuid.uuid4())
     text = "x" * 2001
     response = client_for(people.cy).post(
-        post_url(chat.conversation), {"text": text, "idempotency_key": key}, **HTMX
+        post_url(chat.conversation), {"text": text, "idempotency_key": key}, **htmx
     )
     assert response.status_code == 200
     assert response["HX-Retarget"] == "#composer"
@@ -705,9 +705,9 @@ def test_a_refused_htmx_send_comes_back_in_the_composer_with_the_text(people, ch
     assert not Message.objects.filter(sender=people.cy).exists()
 
 
-def test_a_refused_htmx_reply_comes_back_in_its_reply_box(people, chat, client_for):
+def test_a_refused_htmx_reply_comes_back_in_its_reply_box(people, chat, client_for, htmx):
     response = client_for(people.cy).post(
-        post_url(chat.conversation), {"text": " ", "reply_to": chat.first.pk}, **HTMX
+        post_url(chat.conversation), {"text": " ", "reply_to": chat.first.pk}, **htmx
     )
     assert response["HX-Retarget"] == f"#reply-{chat.first.pk}"
     assert "Write a message first." in response.text

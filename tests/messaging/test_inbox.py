@@ -291,7 +291,7 @@ def make_conversation(*people, name="", text="hi", at=None, sender=None):
     return conversation
 
 
-def test_inbox_pages_by_cursor_without_offset(client_for, ada_bram_chen):
+def test_inbox_pages_by_cursor_without_offset(client_for, ada_bram_chen, htmx):
     ada, bram, _ = ada_bram_chen
     start = timezone.now() - timedelta(days=1)
     conversations = [
@@ -311,7 +311,7 @@ def test_inbox_pages_by_cursor_without_offset(client_for, ada_bram_chen):
     assert 'hx-trigger="revealed"' in first_html
 
     with CaptureQueriesContext(connection) as queries:
-        second = client.get(INBOX, {"after": cursor}, headers={"HX-Request": "true"})
+        second = client.get(INBOX, {"after": cursor}, **htmx)
     second_html = second.content.decode()
     assert "<html" not in second_html
     assert [c for c in newest_first if f'id="conversation-{c.pk}"' in second_html] == newest_first[
@@ -361,13 +361,13 @@ def chat(ada_bram_chen):
     return send(ada, [bram, chen], "dinner at 8?").conversation
 
 
-def test_quick_reply_with_htmx_swaps_in_the_updated_row(client_for, chat, ada_bram_chen):
+def test_quick_reply_with_htmx_swaps_in_the_updated_row(client_for, chat, ada_bram_chen, htmx):
     _, bram, _ = ada_bram_chen
 
     response = client_for(bram).post(
         quick_reply_url(chat),
         {"text": "see you at 8", "idempotency_key": str(uuid.uuid4())},
-        headers={"HX-Request": "true"},
+        **htmx,
     )
 
     assert response.status_code == 200
@@ -407,7 +407,7 @@ def test_quick_reply_without_javascript_goes_back_to_the_inbox(client_for, chat,
     ],
 )
 def test_refused_quick_reply_shows_why_and_keeps_the_text(
-    client_for, chat, ada_bram_chen, text, error
+    client_for, chat, ada_bram_chen, text, error, htmx
 ):
     _, bram, _ = ada_bram_chen
     client = client_for(bram)
@@ -416,7 +416,7 @@ def test_refused_quick_reply_shows_why_and_keeps_the_text(
     with_htmx = client.post(
         quick_reply_url(chat),
         {"text": text, "idempotency_key": key},
-        headers={"HX-Request": "true"},
+        **htmx,
     )
     without = client.post(quick_reply_url(chat), {"text": text, "idempotency_key": key})
 
@@ -432,13 +432,13 @@ def test_refused_quick_reply_shows_why_and_keeps_the_text(
     assert Message.objects.filter(conversation=chat).count() == 1
 
 
-def test_double_submitted_quick_reply_sends_one_message(client_for, chat, ada_bram_chen):
+def test_double_submitted_quick_reply_sends_one_message(client_for, chat, ada_bram_chen, htmx):
     _, bram, _ = ada_bram_chen
     client = client_for(bram)
     data = {"text": "on my way", "idempotency_key": str(uuid.uuid4())}
 
-    client.post(quick_reply_url(chat), data, headers={"HX-Request": "true"})
-    client.post(quick_reply_url(chat), data, headers={"HX-Request": "true"})
+    client.post(quick_reply_url(chat), data, **htmx)
+    client.post(quick_reply_url(chat), data, **htmx)
 
     assert Message.objects.filter(conversation=chat, text="on my way").count() == 1
 

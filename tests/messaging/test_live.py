@@ -408,15 +408,23 @@ async def request_to_bea():
     return await sync_to_async(make)()
 
 
-def answer_request(user, conversation, answer: str):
-    client = Client()
-    client.force_login(user)
-    url = reverse("message_request_answer", args=[conversation.pk])
-    return client.post(url, {"answer": answer}, headers={"HX-Request": "true"})
+@pytest.fixture
+def answer_request(htmx):
+    """Answer a message request as `user` does from the Requests tab (an htmx POST)."""
+
+    def answer(user, conversation, answer: str):
+        client = Client()
+        client.force_login(user)
+        url = reverse("message_request_answer", args=[conversation.pk])
+        return client.post(url, {"answer": answer}, **htmx)
+
+    return answer
 
 
 @pytest.mark.parametrize("answer", ["decline", "block"])
-async def test_declining_in_one_tab_tells_the_persons_other_tabs(hub, request_to_bea, answer):
+async def test_declining_in_one_tab_tells_the_persons_other_tabs(
+    hub, request_to_bea, answer, answer_request
+):
     al, bea, conversation = request_to_bea
     other_tab = await open_stream(bea)
     al_tab = await open_stream(al)
@@ -442,7 +450,9 @@ async def test_declining_in_one_tab_tells_the_persons_other_tabs(hub, request_to
     await al_tab.close()
 
 
-async def test_accepting_in_one_tab_tells_the_persons_other_tabs(hub, request_to_bea):
+async def test_accepting_in_one_tab_tells_the_persons_other_tabs(
+    hub, request_to_bea, answer_request
+):
     _, bea, conversation = request_to_bea
     other_tab = await open_stream(bea)
     await wait_until_listening(hub)

@@ -13,9 +13,6 @@ from messaging.inbox import unread_total
 from messaging.models import NotifyLevel, Participant
 from tests.factories import UserFactory
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
 # --- Finding mentions in text (no database) ---------------------------------------------------
 
 NAMES = ["ada", "bea", "bea.jones", "cy"]
@@ -216,7 +213,7 @@ def test_the_composer_offers_the_other_people_for_mentions(people, group, client
 
 @pytest.mark.parametrize("size", [2, 5])
 def test_a_send_with_mentions_costs_the_same_queries_at_any_size(
-    people, client_for, size, django_assert_num_queries
+    people, client_for, size, django_assert_num_queries, htmx
 ):
     others = [people.bea, people.cy] + [UserFactory() for _ in range(size - 2)]
     group = services.conversation_send(sender=people.ada, recipients=others, text="Hi").conversation
@@ -228,6 +225,6 @@ def test_a_send_with_mentions_costs_the_same_queries_at_any_size(
     # name, storing the mentions (one insert), and reading them back for the new message.
     client = client_for(people.ada)
     with django_assert_num_queries(22):
-        response = client.post(reverse("conversation_post", args=[group.pk]), data, **HTMX)
+        response = client.post(reverse("conversation_post", args=[group.pk]), data, **htmx)
     assert response.status_code == 200
     assert all(part(group, person).unread_mentions == 1 for person in others)

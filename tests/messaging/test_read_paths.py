@@ -20,7 +20,6 @@ from tests.messaging.access_matrix import CONVERSATION_ACCESS, VIEWERS
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 # Someone in each conversation whom nobody in the matrix blocked, to type and to send.
 SOMEONE_IN = {
     "group": "carol",
@@ -53,7 +52,7 @@ def _status_when(readable: bool, viewer: str) -> int:
 # One world per viewer, every conversation checked in it (building the world is most of a
 # test's time; the matrix has 40 cells).
 @pytest.mark.parametrize("viewer", VIEWERS)
-def test_the_page_and_its_fragments_follow_the_rule(world, viewer):
+def test_the_page_and_its_fragments_follow_the_rule(world, viewer, htmx):
     client = _client(world, viewer)
     for name, readable in _readable(viewer).items():
         url = reverse("conversation", args=[getattr(world, name).pk])
@@ -61,8 +60,8 @@ def test_the_page_and_its_fragments_follow_the_rule(world, viewer):
         # The live fetch answers 204 when there is nothing newer, which is still "allowed".
         seen = (
             client.get(url).status_code,
-            client.get(url, {"before": 10**9}, **HTMX).status_code,
-            client.get(url, {"after": 10**9}, **HTMX).status_code,
+            client.get(url, {"before": 10**9}, **htmx).status_code,
+            client.get(url, {"after": 10**9}, **htmx).status_code,
         )
         assert seen == (expected, expected, 204 if expected == 200 else expected), name
 

@@ -27,7 +27,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 THANKS = "Thanks, we&#x27;ll review it."
 
 
@@ -104,14 +103,14 @@ def test_each_kind_can_be_reported_without_javascript(client_for, world, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_each_kind_can_be_reported_from_the_dialog(client_for, world, kind):
+def test_each_kind_can_be_reported_from_the_dialog(client_for, world, kind, htmx):
     thing = target(world, kind)
     client = client_for(world.rita)
-    dialog = client.get(report_url(kind, thing), **HTMX)
+    dialog = client.get(report_url(kind, thing), **htmx)
     assert dialog.status_code == 200
     assert b"<dialog" in dialog.content
     assert b"<html" not in dialog.content
-    response = client.post(report_url(kind, thing), {"reason": "spam"}, **HTMX)
+    response = client.post(report_url(kind, thing), {"reason": "spam"}, **htmx)
     assert response.status_code == 200
     assert THANKS in response.content.decode()
     assert b"<html" not in response.content
@@ -160,13 +159,13 @@ def hidden_things(world, image):
 
 
 def test_what_the_reporter_cannot_see_is_a_404_and_nothing_is_stored(
-    client_for, world, hidden_things
+    client_for, world, hidden_things, htmx
 ):
     client = client_for(world.rita)
     for kind, thing in hidden_things:
         url = report_url(kind, thing)
         assert client.get(url).status_code == 404, (kind, thing)
-        assert client.get(url, **HTMX).status_code == 404, (kind, thing)
+        assert client.get(url, **htmx).status_code == 404, (kind, thing)
         assert client.post(url, {"reason": "spam"}).status_code == 404, (kind, thing)
     assert not Report.objects.exists()
 
@@ -261,9 +260,9 @@ def test_line_breaks_count_once_in_details(client_for, world):
     assert len(Report.objects.get().details) == 1000
 
 
-def test_bad_input_in_the_dialog_swaps_the_form_with_the_error(client_for, world):
+def test_bad_input_in_the_dialog_swaps_the_form_with_the_error(client_for, world, htmx):
     response = client_for(world.rita).post(
-        report_url("message", world.message), {"details": "keep me"}, **HTMX
+        report_url("message", world.message), {"details": "keep me"}, **htmx
     )
     assert response.status_code == 200  # htmx only swaps 2xx answers
     page = response.content.decode()
@@ -332,10 +331,10 @@ def test_over_the_limit_is_a_429_with_retry_after_and_nothing_stored(
     assert list(Report.objects.values_list("pin", "comment")) == [(world.pin.pk, None)]
 
 
-def test_over_the_limit_in_the_dialog_is_a_429_toast(client_for, world, one_report_per_hour):
+def test_over_the_limit_in_the_dialog_is_a_429_toast(client_for, world, one_report_per_hour, htmx):
     client = client_for(world.rita)
-    client.post(report_url("pin", world.pin), {"reason": "spam"}, **HTMX)
-    response = client.post(report_url("profile", world.owen), {"reason": "spam"}, **HTMX)
+    client.post(report_url("pin", world.pin), {"reason": "spam"}, **htmx)
+    response = client.post(report_url("profile", world.owen), {"reason": "spam"}, **htmx)
     assert response.status_code == 429
     assert "Retry-After" in response
     assert "too often" in response["HX-Trigger"]

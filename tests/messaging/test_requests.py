@@ -20,7 +20,6 @@ from messaging.models import Conversation, Event, Message, Participant
 from messaging.permissions import needs_request
 from tests.factories import FollowFactory, UserFactory
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 REQUESTS = "/messages/requests/"
 INBOX = "/messages/"
 Privacy = User.MessagePrivacy
@@ -143,8 +142,8 @@ def test_requests_are_not_in_the_inbox_nor_the_badge_but_in_the_requests_tab(peo
     assert "Hi from Dee" not in requests.text
 
 
-def test_the_requests_tab_pages_with_htmx_rows_only(people, client_for):
-    response = client_for(people.bea).get(REQUESTS, **HTMX)
+def test_the_requests_tab_pages_with_htmx_rows_only(people, client_for, htmx):
+    response = client_for(people.bea).get(REQUESTS, **htmx)
     assert response.status_code == 200
     assert "<html" not in response.text
 
@@ -237,12 +236,12 @@ def test_replying_to_a_request_is_refused_until_accepted_and_nothing_is_stored(p
     assert not Message.objects.filter(sender=people.bea).exists()
 
 
-def test_a_forged_post_from_a_request_page_shows_why_and_keeps_the_text(people, client_for):
+def test_a_forged_post_from_a_request_page_shows_why_and_keeps_the_text(people, client_for, htmx):
     conversation = send(people.al, [people.bea]).conversation
     client = client_for(people.bea)
 
     response = client.post(
-        reverse("conversation_post", args=[conversation.pk]), {"text": "Sneaky"}, **HTMX
+        reverse("conversation_post", args=[conversation.pk]), {"text": "Sneaky"}, **htmx
     )
 
     assert "Accept this message request first." in response.text
@@ -290,9 +289,9 @@ def test_accepted_request_counts_its_unread_messages_in_the_badge(people):
     assert unread_total(people.bea) == 2
 
 
-def test_accepting_with_htmx_navigates_to_the_conversation(people, client_for):
+def test_accepting_with_htmx_navigates_to_the_conversation(people, client_for, htmx):
     conversation = send(people.al, [people.bea]).conversation
-    response = client_for(people.bea).post(answer_url(conversation), {"answer": "accept"}, **HTMX)
+    response = client_for(people.bea).post(answer_url(conversation), {"answer": "accept"}, **htmx)
     assert response.headers["HX-Redirect"] == conversation_url(conversation)
 
 

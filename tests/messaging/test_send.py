@@ -23,8 +23,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-SEARCH = {**HTMX, "HTTP_HX_TARGET": "send-people"}
 SEND_URL = reverse("message_send_dialog")
 INVITE_URL = reverse("message_send_invite")
 
@@ -102,8 +100,8 @@ def test_the_send_page_shows_what_is_sent_recent_conversations_and_followed_peop
     assert 'name="idempotency_key"' in html
 
 
-def test_htmx_gets_the_dialog_fragment_without_the_page(client_for, ada, pin):
-    response = client_for(ada).get(send_url(pin=pin.pk), **HTMX)
+def test_htmx_gets_the_dialog_fragment_without_the_page(client_for, ada, pin, htmx):
+    response = client_for(ada).get(send_url(pin=pin.pk), **htmx)
     html = response.text
     assert "<html" not in html
     assert html.lstrip().startswith('<dialog class="modal send-dialog" data-modal')
@@ -121,7 +119,7 @@ def test_each_rendering_of_the_dialog_carries_a_new_idempotency_key(client_for, 
 
 @pytest.mark.parametrize("size", [3, 30])
 def test_the_dialog_costs_the_same_queries_however_many_conversations_and_follows(
-    client_for, ada, pin, size, django_assert_num_queries
+    client_for, ada, pin, size, django_assert_num_queries, htmx
 ):
     for _ in range(size):
         friend = UserFactory()
@@ -130,31 +128,31 @@ def test_the_dialog_costs_the_same_queries_however_many_conversations_and_follow
     client = client_for(ada)
     # Session, user, the pin, recent conversations, their people, the people offered.
     with django_assert_num_queries(6):
-        response = client.get(send_url(pin=pin.pk), **HTMX)
+        response = client.get(send_url(pin=pin.pk), **htmx)
     assert len(response.context["recents"]) == min(size, 6)
     assert len(response.context["people"]) == min(size, 12)
 
 
 def test_a_board_dialog_costs_one_more_query_for_its_cover(
-    client_for, ada, bram, pin, django_assert_num_queries
+    client_for, ada, bram, pin, django_assert_num_queries, htmx
 ):
     conversation_send(sender=ada, recipients=[bram], text="Hello")
     client = client_for(ada)
     with django_assert_num_queries(8):
-        response = client.get(send_url(board=pin.board_id), **HTMX)
+        response = client.get(send_url(board=pin.board_id), **htmx)
     assert "Send the board “Sofas”" in response.text
     assert pin.image.grid.url in response.text
 
 
 def test_a_send_to_people_costs_a_fixed_number_of_queries(
-    client_for, ada, bram, chen, pin, django_assert_num_queries
+    client_for, ada, bram, chen, pin, django_assert_num_queries, htmx
 ):
     conversation_send(sender=ada, recipients=[bram], text="Hello")
     client = client_for(ada)
     # Among them, the two rate limits (a new conversation and a message): one upsert each; and
     # publishing, one statement (was 47: 11 per rate limit, 3 for publishing).
     with django_assert_num_queries(23):
-        response = client.post(send_url(pin=pin.pk), post_data(chen), **HTMX)
+        response = client.post(send_url(pin=pin.pk), post_data(chen), **htmx)
     assert response.status_code == 200
     assert Message.objects.filter(conversation__participants__user=chen).exists()
 
@@ -198,7 +196,7 @@ def test_visitors_are_sent_to_log_in(client, pin):
 
 
 def test_people_search_lists_followed_people_first_never_inactive_people_or_the_sender(
-    client_for, ada, pin
+    client_for, ada, pin, htmx_target
 ):
     UserFactory(username="sam_stranger", display_name="Sam Able")
     followed = UserFactory(username="sam_friend", display_name="Sam Zed")
@@ -206,7 +204,7 @@ def test_people_search_lists_followed_people_first_never_inactive_people_or_the_
     FollowFactory(follower=ada, followee=followed)
     ada.display_name = "Sam Ada"
     ada.save()
-    response = client_for(ada).get(send_url(pin=pin.pk) + "&q=sam", **SEARCH)
+    response = client_for(ada).get(send_url(pin=pin.pk) + "&q=sam", **htmx_target("send-people"))
     names = [person.username for person in response.context["people"]]
     assert names == ["sam_friend", "sam_stranger"]
     assert "Sam Gone" not in response.text
@@ -214,10 +212,10 @@ def test_people_search_lists_followed_people_first_never_inactive_people_or_the_
 
 
 def test_the_live_search_returns_only_the_list_keeping_the_people_already_picked(
-    client_for, ada, bram, chen, pin
+    client_for, ada, bram, chen, pin, htmx_target
 ):
     url = send_url(pin=pin.pk) + f"&q=chen&to={bram.pk}"
-    response = client_for(ada).get(url, **SEARCH)
+    response = client_for(ada).get(url, **htmx_target("send-people"))
     html = response.text
     assert html.lstrip().startswith('<div id="send-people"')
     assert "<dialog" not in html
@@ -247,8 +245,8 @@ def test_a_search_link_can_name_people_already_picked(client_for, ada, bram, pin
     assert response.context["picked"] == [bram]
 
 
-def test_a_search_that_matches_nobody_says_so(client_for, ada, pin):
-    response = client_for(ada).get(send_url(pin=pin.pk) + "&q=zzz", **SEARCH)
+def test_a_search_that_matches_nobody_says_so(client_for, ada, pin, htmx_target):
+    response = client_for(ada).get(send_url(pin=pin.pk) + "&q=zzz", **htmx_target("send-people"))
     assert "Nobody else matches “zzz”." in response.text
 
 
@@ -278,9 +276,9 @@ def test_without_javascript_the_next_page_says_who_it_was_sent_to(client_for, ad
 
 
 def test_an_htmx_send_closes_the_dialog_with_a_toast_linking_to_the_conversation(
-    client_for, ada, bram, chen, pin
+    client_for, ada, bram, chen, pin, htmx
 ):
-    response = client_for(ada).post(send_url(pin=pin.pk), post_data(bram, chen), **HTMX)
+    response = client_for(ada).post(send_url(pin=pin.pk), post_data(bram, chen), **htmx)
     conversation = Conversation.objects.get()
     url = reverse("conversation", args=[conversation.pk])
     assert response.status_code == 200
@@ -315,10 +313,10 @@ def test_sending_to_a_different_set_of_people_starts_another_conversation(
     assert set(pair.participants.values_list("user__username", flat=True)) == {"ada", "bram"}
 
 
-def test_sending_into_a_recent_conversation_posts_there(client_for, ada, bram, chen, pin):
+def test_sending_into_a_recent_conversation_posts_there(client_for, ada, bram, chen, pin, htmx):
     group = conversation_send(sender=bram, recipients=[ada, chen], text="Ideas?").conversation
     response = client_for(ada).post(
-        send_url(pin=pin.pk), post_data(note="This one", conversation=group.pk), **HTMX
+        send_url(pin=pin.pk), post_data(note="This one", conversation=group.pk), **htmx
     )
     assert Conversation.objects.count() == 1
     message = group.messages.latest("id")
@@ -333,11 +331,11 @@ def test_a_conversation_the_sender_is_not_in_is_not_found(client_for, ada, bram,
     assert theirs.messages.count() == 1
 
 
-def test_a_double_submit_with_the_same_key_sends_one_message(client_for, ada, bram, pin):
+def test_a_double_submit_with_the_same_key_sends_one_message(client_for, ada, bram, pin, htmx):
     client = client_for(ada)
     data = post_data(bram, note="Once")
-    first = client.post(send_url(pin=pin.pk), data, **HTMX)
-    second = client.post(send_url(pin=pin.pk), data, **HTMX)
+    first = client.post(send_url(pin=pin.pk), data, **htmx)
+    second = client.post(send_url(pin=pin.pk), data, **htmx)
     assert Message.objects.count() == 1
     assert toast_of(first) == toast_of(second)
 
@@ -361,8 +359,8 @@ def test_sending_a_profile_makes_a_profile_message(client_for, ada, bram, chen):
 # --- Refusals store nothing -------------------------------------------------------------------
 
 
-def test_choosing_nobody_is_refused_and_stores_nothing(client_for, ada, pin):
-    response = client_for(ada).post(send_url(pin=pin.pk), post_data(note="Hello?"), **HTMX)
+def test_choosing_nobody_is_refused_and_stores_nothing(client_for, ada, pin, htmx):
+    response = client_for(ada).post(send_url(pin=pin.pk), post_data(note="Hello?"), **htmx)
     assert response.status_code == 200
     assert "Choose at least one person." in response.text
     assert "Hello?" in response.text  # the note is kept
@@ -385,41 +383,41 @@ def test_nine_people_are_allowed(client_for, ada, pin):
     assert Conversation.objects.get().participants.count() == 10
 
 
-def test_a_note_over_the_limit_is_refused_and_kept(client_for, ada, bram, pin):
+def test_a_note_over_the_limit_is_refused_and_kept(client_for, ada, bram, pin, htmx):
     note = "x" * 2001
-    response = client_for(ada).post(send_url(pin=pin.pk), post_data(bram, note=note), **HTMX)
+    response = client_for(ada).post(send_url(pin=pin.pk), post_data(bram, note=note), **htmx)
     assert "Messages can be up to 2,000 characters; this one has 2,001." in response.text
     assert note in response.text
     assert not Message.objects.exists()
 
 
-def test_a_refused_send_keeps_its_idempotency_key(client_for, ada, pin):
+def test_a_refused_send_keeps_its_idempotency_key(client_for, ada, pin, htmx):
     key = uuid.uuid4()
-    response = client_for(ada).post(send_url(pin=pin.pk), post_data(key=key), **HTMX)
+    response = client_for(ada).post(send_url(pin=pin.pk), post_data(key=key), **htmx)
     assert f'name="idempotency_key" value="{key}"' in response.text
 
 
-def test_a_form_without_its_key_is_refused_as_out_of_date(client_for, ada, bram, pin):
+def test_a_form_without_its_key_is_refused_as_out_of_date(client_for, ada, bram, pin, htmx):
     data = post_data(bram)
     del data["idempotency_key"]
-    response = client_for(ada).post(send_url(pin=pin.pk), data, **HTMX)
+    response = client_for(ada).post(send_url(pin=pin.pk), data, **htmx)
     assert "This form is out of date." in response.text
     assert not Message.objects.exists()
 
 
-def test_an_inactive_person_cannot_be_picked(client_for, ada, pin):
+def test_an_inactive_person_cannot_be_picked(client_for, ada, pin, htmx):
     gone = UserFactory(is_active=False)
-    response = client_for(ada).post(send_url(pin=pin.pk), post_data(gone), **HTMX)
+    response = client_for(ada).post(send_url(pin=pin.pk), post_data(gone), **htmx)
     assert "Someone you chose can&#x27;t be messaged." in response.text
     assert not Message.objects.exists()
 
 
 def test_a_secret_pin_sent_to_a_stranger_is_refused_with_their_name(
-    client_for, ada, bram, chen, secret_pin
+    client_for, ada, bram, chen, secret_pin, htmx
 ):
     BoardMemberFactory(board=secret_pin.board, user=chen)  # Chen collaborates, so Chen sees it
     response = client_for(ada).post(
-        send_url(pin=secret_pin.pk), post_data(bram, chen, note="Shh"), **HTMX
+        send_url(pin=secret_pin.pk), post_data(bram, chen, note="Shh"), **htmx
     )
     html = response.text
     assert "Bram Stoker can&#x27;t see this secret pin, so it was not sent." in html
@@ -435,21 +433,21 @@ def test_a_secret_pin_sent_to_a_stranger_is_refused_with_their_name(
 
 
 def test_a_collaborator_sending_a_secret_pin_is_refused_without_the_invite_offer(
-    client_for, bram, chen, secret_pin
+    client_for, bram, chen, secret_pin, htmx
 ):
     BoardMemberFactory(board=secret_pin.board, user=bram)
-    response = client_for(bram).post(send_url(pin=secret_pin.pk), post_data(chen), **HTMX)
+    response = client_for(bram).post(send_url(pin=secret_pin.pk), post_data(chen), **htmx)
     assert "Chen Wei can&#x27;t see this secret pin" in response.text
     assert "Invite them" not in response.text
     assert not Conversation.objects.exists()
 
 
 def test_a_secret_pin_sent_into_a_conversation_with_a_stranger_is_refused(
-    client_for, ada, bram, secret_pin
+    client_for, ada, bram, secret_pin, htmx
 ):
     pair = conversation_send(sender=ada, recipients=[bram], text="Hi").conversation
     response = client_for(ada).post(
-        send_url(pin=secret_pin.pk), post_data(conversation=pair.pk), **HTMX
+        send_url(pin=secret_pin.pk), post_data(conversation=pair.pk), **htmx
     )
     assert "Bram Stoker can&#x27;t see this secret pin" in response.text
     assert f'name="invite" value="{bram.pk}"' in response.text
@@ -460,11 +458,11 @@ def test_a_secret_pin_sent_into_a_conversation_with_a_stranger_is_refused(
 
 
 def test_the_owner_invites_those_who_cannot_see_and_the_dialog_says_so(
-    client_for, ada, bram, chen, secret_pin
+    client_for, ada, bram, chen, secret_pin, htmx
 ):
     BoardMemberFactory(board=secret_pin.board, user=chen)
     data = post_data(bram, chen, note="Shh", invite=[bram.pk])
-    response = client_for(ada).post(f"{INVITE_URL}?pin={secret_pin.pk}", data, **HTMX)
+    response = client_for(ada).post(f"{INVITE_URL}?pin={secret_pin.pk}", data, **htmx)
     assert response.status_code == 200
     invitation = BoardMember.objects.get(user=bram)
     assert (invitation.board, invitation.status) == (secret_pin.board, BoardMember.Status.INVITED)
@@ -477,10 +475,10 @@ def test_the_owner_invites_those_who_cannot_see_and_the_dialog_says_so(
     assert not Message.objects.exists()
 
 
-def test_an_invitation_alone_does_not_let_the_send_through(client_for, ada, bram, secret_pin):
+def test_an_invitation_alone_does_not_let_the_send_through(client_for, ada, bram, secret_pin, htmx):
     client = client_for(ada)
     client.post(f"{INVITE_URL}?pin={secret_pin.pk}", post_data(bram, invite=[bram.pk]))
-    response = client.post(send_url(pin=secret_pin.pk), post_data(bram), **HTMX)
+    response = client.post(send_url(pin=secret_pin.pk), post_data(bram), **htmx)
     assert "Bram Stoker can&#x27;t see this secret pin" in response.text
     assert not Message.objects.exists()
 

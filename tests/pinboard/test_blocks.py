@@ -23,7 +23,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 DIRECTIONS = ["owner_blocked_viewer", "viewer_blocked_owner"]
 
 
@@ -178,12 +177,12 @@ def test_pin_page_costs_the_same_queries_with_a_block(
 # --- Endpoints: refused, nothing stored ---------------------------------------------------------
 
 
-def test_comment_endpoint_refuses_with_htmx_and_without(client_for, user, other_user, pin):
+def test_comment_endpoint_refuses_with_htmx_and_without(client_for, user, other_user, pin, htmx):
     BlockFactory(blocker=user, blocked=other_user)
     client = client_for(other_user)
     url = reverse("comment_create", args=[pin.pk])
 
-    fragment = client.post(url, {"text": "Hi"}, **HTMX)
+    fragment = client.post(url, {"text": "Hi"}, **htmx)
     page = client.post(url, {"text": "Hi"})
 
     assert services.BLOCKED_COMMENT in unescape(fragment.text)
@@ -193,12 +192,12 @@ def test_comment_endpoint_refuses_with_htmx_and_without(client_for, user, other_
     assert not Comment.objects.exists()
 
 
-def test_like_endpoint_refuses_with_htmx_and_without(client_for, user, other_user, pin):
+def test_like_endpoint_refuses_with_htmx_and_without(client_for, user, other_user, pin, htmx):
     BlockFactory(blocker=other_user, blocked=user)
     client = client_for(other_user)
     url = reverse("pin_like", args=[pin.pk])
 
-    fragment = client.post(url, {"like": "1"}, **HTMX)
+    fragment = client.post(url, {"like": "1"}, **htmx)
     page = client.post(url, {"like": "1"}, follow=True)
 
     assert services.BLOCKED_LIKE in fragment["HX-Trigger"]
@@ -207,14 +206,16 @@ def test_like_endpoint_refuses_with_htmx_and_without(client_for, user, other_use
     assert not Like.objects.exists()
 
 
-def test_save_picker_explains_the_refusal_and_stores_nothing(client_for, user, other_user, pin):
+def test_save_picker_explains_the_refusal_and_stores_nothing(
+    client_for, user, other_user, pin, htmx
+):
     BlockFactory(blocker=user, blocked=other_user)
     mine = BoardFactory(owner=other_user, name="Mine")
     client = client_for(other_user)
     url = reverse("pin_save", args=[pin.pk])
 
-    dialog = client.get(url, **HTMX)
-    posted = client.post(url, {"board": mine.pk}, **HTMX)
+    dialog = client.get(url, **htmx)
+    posted = client.post(url, {"board": mine.pk}, **htmx)
     new_board = client.post(url, {"new_board_name": "Fresh"})
 
     for response in (dialog, posted, new_board):
@@ -225,7 +226,7 @@ def test_save_picker_explains_the_refusal_and_stores_nothing(client_for, user, o
 
 
 def test_saving_from_a_conversation_card_goes_through_the_same_refusal(
-    client_for, user, other_user, pin
+    client_for, user, other_user, pin, htmx
 ):
     """A pin card in a conversation opens the same picker (pin_save): a person blocked by the
     pin's owner cannot save it from there either."""
@@ -233,7 +234,7 @@ def test_saving_from_a_conversation_card_goes_through_the_same_refusal(
     board = BoardFactory(owner=other_user)
 
     response = client_for(other_user).post(
-        reverse("pin_save", args=[pin.pk]), {"board": board.pk}, **HTMX
+        reverse("pin_save", args=[pin.pk]), {"board": board.pk}, **htmx
     )
 
     assert services.BLOCKED_SAVE in unescape(response.text)

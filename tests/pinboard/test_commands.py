@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.management import ManagementUtility, call_command, load_command_class
+from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
 from django.utils import timezone
 
@@ -25,19 +25,6 @@ from tests.factories import (
 )
 
 TWO_HOURS = 2 * 60 * 60
-
-
-def run(command: str, *args: str) -> str:
-    out = io.StringIO()
-    call_command(command, *args, stdout=out)
-    return out.getvalue()
-
-
-def exit_code(*argv: str) -> int:
-    """The exit code `manage.py <argv>` ends with (run_from_argv turns CommandError into it)."""
-    with pytest.raises(SystemExit) as exited:
-        ManagementUtility(["manage.py", *argv]).execute()
-    return exited.value.code
 
 
 def files_of(image: PinImage) -> list[str]:
@@ -88,7 +75,7 @@ def media(db):
 
 
 @pytest.mark.django_db
-def test_prune_media_deletes_orphans_and_never_a_referenced_file(media):
+def test_prune_media_deletes_orphans_and_never_a_referenced_file(media, run_command):
     shared = files_of(media["pin"].image)
     # The original pin goes: its save still shows the shared image.
     pin_delete(pin=media["pin"])
@@ -96,7 +83,7 @@ def test_prune_media_deletes_orphans_and_never_a_referenced_file(media):
     kept_outside = stray("notes/operator-readme.txt")
     age_media()
 
-    output = run("prune_media")
+    output = run_command("prune_media")
 
     for name in [*shared, media["avatar"]]:
         assert default_storage.exists(name), f"{name} is referenced and must stay"
@@ -107,17 +94,17 @@ def test_prune_media_deletes_orphans_and_never_a_referenced_file(media):
     assert default_storage.exists(kept_outside)  # not a folder the app writes into
     assert "Deleted 1 unused images and 7 files" in output  # 4 of the image, 3 strays
 
-    assert "Deleted 0 unused images and 0 files" in run("prune_media")  # nothing left to do
+    assert "Deleted 0 unused images and 0 files" in run_command("prune_media")  # nothing left to do
     # The saved pin's page still shows its image and renditions.
     assert all(default_storage.exists(name) for name in shared)
 
 
 @pytest.mark.django_db
-def test_prune_media_dry_run_reports_what_it_would_free_and_deletes_nothing(media):
+def test_prune_media_dry_run_reports_what_it_would_free_and_deletes_nothing(media, run_command):
     doomed = [*media["unused_files"], *media["strays"]]
     expected_bytes = sum(default_storage.size(name) for name in doomed)
 
-    output = run("prune_media", "--dry-run")
+    output = run_command("prune_media", "--dry-run")
 
     assert all(default_storage.exists(name) for name in doomed)
     assert PinImage.objects.filter(pk=media["unused"].pk).exists()
@@ -125,46 +112,48 @@ def test_prune_media_dry_run_reports_what_it_would_free_and_deletes_nothing(medi
     assert "Would delete 1 unused images and 7 files, freeing" in output
     assert f"({expected_bytes:,} bytes)" in output
 
-    assert "freeing" in run("prune_media")
+    assert "freeing" in run_command("prune_media")
     assert not any(default_storage.exists(name) for name in doomed)
 
 
 @pytest.mark.django_db
-def test_prune_media_leaves_files_younger_than_the_grace_period(media):
+def test_prune_media_leaves_files_younger_than_the_grace_period(media, run_command):
     # An upload in progress: its files are written, its row and pin not yet committed.
     in_flight = stray("pins/uploading.webp")
     young_unused = PinImageFactory(size=(80, 60))
 
-    output = run("prune_media")
+    output = run_command("prune_media")
 
     assert default_storage.exists(in_flight)
     assert all(default_storage.exists(name) for name in files_of(young_unused))
     assert PinImage.objects.filter(pk=young_unused.pk).exists()
     assert "Kept 1 unreferenced files younger than 60 minutes" in output  # the row holds the rest
 
-    run("prune_media", "--grace-minutes", "0")
+    run_command("prune_media", "--grace-minutes", "0")
     assert not default_storage.exists(in_flight)
     assert not PinImage.objects.filter(pk=young_unused.pk).exists()
     assert not any(default_storage.exists(name) for name in files_of(young_unused))
 
 
-def test_prune_media_refuses_a_negative_grace_period():
+def test_prune_media_refuses_a_negative_grace_period(command_exit_code):
     with pytest.raises(CommandError, match="--grace-minutes cannot be negative, got -5"):
         call_command("prune_media", "--grace-minutes", "-5")
-    assert exit_code("prune_media", "--grace-minutes", "-5") == 1
-    assert exit_code("prune_media", "--grace-minutes", "soon") == 2  # argparse: not a number
+    assert command_exit_code("prune_media", "--grace-minutes", "-5") == 1
+    assert (
+        command_exit_code("prune_media", "--grace-minutes", "soon") == 2
+    )  # argparse: not a number
 
 
 # --- rebuild_thumbnails ------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_rebuild_thumbnails_only_missing_makes_just_the_missing_renditions():
+def test_rebuild_thumbnails_only_missing_makes_just_the_missing_renditions(run_command):
     first, second = PinImageFactory(), PinImageFactory(size=(200, 100))
     lost = first.grid_2x.name
     default_storage.delete(lost)
 
-    output = run("rebuild_thumbnails", "--only-missing")
+    output = run_command("rebuild_thumbnails", "--only-missing")
 
     assert default_storage.exists(lost)
     assert "Made 1 renditions of 2 images, 5 already there, 0 images failed" in output
@@ -174,14 +163,14 @@ def test_rebuild_thumbnails_only_missing_makes_just_the_missing_renditions():
 
 
 @pytest.mark.django_db
-def test_rebuild_thumbnails_regenerates_every_rendition_in_place():
+def test_rebuild_thumbnails_regenerates_every_rendition_in_place(run_command):
     image = PinImageFactory()
     folder = os.path.dirname(image.grid.name)
     before = sorted(default_storage.listdir(folder)[1])
     with default_storage.open(image.detail.name, "wb") as broken:
         broken.write(b"not an image")
 
-    output = run("rebuild_thumbnails")
+    output = run_command("rebuild_thumbnails")
 
     assert "Made 3 renditions of 1 images" in output
     # Same names (pages keep their URLs), no stray copies beside them, real images again.

@@ -23,7 +23,6 @@ from tests.factories import BoardFactory, BoardMemberFactory, PinFactory
 pytestmark = pytest.mark.django_db
 
 CREATE_URL = reverse("pin_create")
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def media_files() -> set[str]:
@@ -324,8 +323,8 @@ def test_an_image_with_too_many_pixels_is_refused_and_nothing_is_stored(alice, s
 # htmx: the form posts in place
 
 
-def test_htmx_create_answers_with_a_client_redirect_to_the_board(alice, board):
-    response = create_pin(alice, headers=HTMX, image=png(), title="Lemon tart", board=board.pk)
+def test_htmx_create_answers_with_a_client_redirect_to_the_board(alice, board, htmx):
+    response = create_pin(alice, headers=htmx, image=png(), title="Lemon tart", board=board.pk)
 
     assert response.status_code == 200
     assert response["HX-Redirect"] == board.get_absolute_url()
@@ -333,8 +332,8 @@ def test_htmx_create_answers_with_a_client_redirect_to_the_board(alice, board):
     assert Pin.objects.get().title == "Lemon tart"
 
 
-def test_htmx_create_with_errors_answers_with_just_the_form(alice, board):
-    response = create_pin(alice, headers=HTMX, image=png(), description="Kept", board=board.pk)
+def test_htmx_create_with_errors_answers_with_just_the_form(alice, board, htmx):
+    response = create_pin(alice, headers=htmx, image=png(), description="Kept", board=board.pk)
 
     assert response.status_code == 200
     assert "HX-Redirect" not in response
@@ -349,10 +348,10 @@ def test_htmx_create_with_errors_answers_with_just_the_form(alice, board):
     assert not Pin.objects.exists()
 
 
-def test_htmx_create_with_a_refused_image_keeps_the_text(alice, board):
+def test_htmx_create_with_a_refused_image_keeps_the_text(alice, board, htmx):
     upload = SimpleUploadedFile("photo.jpg", HTML, content_type="image/jpeg")
 
-    response = create_pin(alice, headers=HTMX, image=upload, title="Kept", board=board.pk)
+    response = create_pin(alice, headers=htmx, image=upload, title="Kept", board=board.pk)
 
     assert UNSUPPORTED_MESSAGE in response.text
     assert 'value="Kept"' in response.text
@@ -494,13 +493,13 @@ def test_deleting_a_pin_keeps_other_peoples_saves(
     assert len(media_files()) == 4
 
 
-def test_htmx_delete_asks_in_a_dialog_and_answers_with_a_client_redirect(alice, pin, board):
-    question = alice.get(delete_url(pin), **HTMX)
+def test_htmx_delete_asks_in_a_dialog_and_answers_with_a_client_redirect(alice, pin, board, htmx):
+    question = alice.get(delete_url(pin), **htmx)
     assert question.text.lstrip().startswith("<dialog")
     assert "<html" not in question.text
     assert "Saves other people made of it stay." in question.text
 
-    response = alice.post(delete_url(pin), **HTMX)
+    response = alice.post(delete_url(pin), **htmx)
 
     assert response["HX-Redirect"] == board.get_absolute_url()
     assert not Pin.objects.exists()

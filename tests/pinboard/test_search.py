@@ -251,13 +251,13 @@ def thirty_ranked_pins(image) -> list[Pin]:
 
 
 def test_the_next_page_is_an_htmx_fragment_that_continues_where_the_first_stopped(
-    client, thirty_ranked_pins
+    client, thirty_ranked_pins, htmx
 ):
     first = client.get(SEARCH_URL, {"q": "sofa"})
     next_url = first.context["next_url"]
     assert f'hx-get="{next_url.replace("&", "&amp;")}"' in first.text
 
-    fragment = client.get(next_url, headers={"HX-Request": "true"})
+    fragment = client.get(next_url, **htmx)
 
     assert "<html" not in fragment.text
     assert fragment.text.count('class="pin-card"') == 5

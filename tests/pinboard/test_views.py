@@ -17,8 +17,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
 
 @pytest.fixture
 def shared_image(db):
@@ -56,13 +54,13 @@ def test_feed_shows_followed_people_first_then_recent_pins(client_for, user, sha
     assert pins == [older_followed.pk, newer_stranger.pk]
 
 
-def test_feed_pages_by_cursor_and_htmx_gets_only_the_cards(client, shared_image):
+def test_feed_pages_by_cursor_and_htmx_gets_only_the_cards(client, shared_image, htmx):
     pins = add_pins(BoardFactory(), 30, shared_image)
     first = client.get(reverse("home"))
     assert len(first.context["page"].items) == 25
     next_url = first.context["next_url"]
     assert "after=" in next_url
-    second = client.get(reverse("home") + next_url, **HTMX)
+    second = client.get(reverse("home") + next_url, **htmx)
     assert "<html" not in second.text
     assert [pin.pk for pin in second.context["page"].items] == [p.pk for p in pins[:5]][::-1]
     assert second.context["next_url"] == ""
@@ -163,12 +161,12 @@ def test_board_page_costs_the_same_queries_at_any_size(
         client.get(url)
 
 
-def test_board_fragment_for_infinite_scroll(client, shared_image):
+def test_board_fragment_for_infinite_scroll(client, shared_image, htmx):
     board = BoardFactory()
     pins = add_pins(board, 27, shared_image)
     url = reverse("board_detail", args=[board.pk])
     first = client.get(url)
-    second = client.get(url + first.context["next_url"], **HTMX)
+    second = client.get(url + first.context["next_url"], **htmx)
     assert "<html" not in second.text
     assert {pin.pk for pin in second.context["page"].items} == {pins[0].pk, pins[1].pk}
 
@@ -213,10 +211,10 @@ def test_secret_checkbox_explains_the_rule(client_for, user):
     assert "appear nowhere else" in response.text
 
 
-def test_following_a_board_with_htmx_swaps_the_button(client_for, other_user):
+def test_following_a_board_with_htmx_swaps_the_button(client_for, other_user, htmx):
     board = BoardFactory()
     response = client_for(other_user).post(
-        reverse("board_follow", args=[board.pk]), {"follow": "1"}, **HTMX
+        reverse("board_follow", args=[board.pk]), {"follow": "1"}, **htmx
     )
     assert "Following board" in response.text
     assert "<html" not in response.text
@@ -293,22 +291,24 @@ def test_saved_from_names_the_original_only_when_visible(
     assert "Saved from" in client_for(other_user).get(save.get_absolute_url()).text
 
 
-def test_board_picker_opens_as_a_dialog_with_htmx_and_as_a_page_without(client_for, other_user):
+def test_board_picker_opens_as_a_dialog_with_htmx_and_as_a_page_without(
+    client_for, other_user, htmx
+):
     pin = PinFactory()
     BoardFactory(owner=other_user, name="Mine")
     client = client_for(other_user)
     page = client.get(reverse("pin_save", args=[pin.pk]))
     assert "<html" in page.text
     assert "Mine" in page.text
-    dialog = client.get(reverse("pin_save", args=[pin.pk]), **HTMX)
+    dialog = client.get(reverse("pin_save", args=[pin.pk]), **htmx)
     assert "<html" not in dialog.text
     assert "<dialog" in dialog.text
 
 
-def test_saving_to_a_new_board_from_the_picker(client_for, other_user):
+def test_saving_to_a_new_board_from_the_picker(client_for, other_user, htmx):
     pin = PinFactory()
     response = client_for(other_user).post(
-        reverse("pin_save", args=[pin.pk]), {"new_board_name": "Ideas"}, **HTMX
+        reverse("pin_save", args=[pin.pk]), {"new_board_name": "Ideas"}, **htmx
     )
     saved = Pin.objects.get(owner=other_user)
     assert (saved.board.name, saved.saved_from, saved.image_id) == ("Ideas", pin, pin.image_id)
@@ -316,9 +316,9 @@ def test_saving_to_a_new_board_from_the_picker(client_for, other_user):
     assert '"toast"' in response["HX-Trigger"]
 
 
-def test_saving_without_a_board_is_explained_and_stores_nothing(client_for, other_user):
+def test_saving_without_a_board_is_explained_and_stores_nothing(client_for, other_user, htmx):
     pin = PinFactory()
-    response = client_for(other_user).post(reverse("pin_save", args=[pin.pk]), {}, **HTMX)
+    response = client_for(other_user).post(reverse("pin_save", args=[pin.pk]), {}, **htmx)
     assert "Choose a board, or name a new one." in response.text
     assert "<dialog" not in response.text  # the error replaces the form inside the open dialog
     assert not Pin.objects.filter(owner=other_user).exists()
@@ -340,12 +340,12 @@ def test_secret_pin_can_only_be_saved_to_a_secret_board(client_for, user, other_
     assert Board.objects.get(name="Kept secret").is_secret
 
 
-def test_like_twice_is_one_like_and_unlike_removes_it(client_for, other_user):
+def test_like_twice_is_one_like_and_unlike_removes_it(client_for, other_user, htmx):
     pin = PinFactory()
     client = client_for(other_user)
     url = reverse("pin_like", args=[pin.pk])
     client.post(url, {"like": "1"})
-    response = client.post(url, {"like": "1"}, **HTMX)
+    response = client.post(url, {"like": "1"}, **htmx)
     assert Like.objects.filter(pin=pin).count() == 1
     assert "1 like" in response.text
     assert 'aria-pressed="true"' in response.text
@@ -361,10 +361,10 @@ def test_anonymous_cannot_like_or_comment(client):
     assert not Comment.objects.exists()
 
 
-def test_comment_inline_with_htmx(client_for, other_user):
+def test_comment_inline_with_htmx(client_for, other_user, htmx):
     pin = PinFactory()
     response = client_for(other_user).post(
-        reverse("comment_create", args=[pin.pk]), {"text": "  Love <b>it</b>  "}, **HTMX
+        reverse("comment_create", args=[pin.pk]), {"text": "  Love <b>it</b>  "}, **htmx
     )
     assert "<html" not in response.text
     assert "Love &lt;b&gt;it&lt;/b&gt;" in response.text
@@ -377,11 +377,11 @@ def test_comment_inline_with_htmx(client_for, other_user):
     [("", "Write something first."), ("x" * 501, "at most 500 characters")],
 )
 def test_bad_comment_is_explained_keeps_the_text_and_stores_nothing(
-    client_for, other_user, text, message
+    client_for, other_user, text, message, htmx
 ):
     pin = PinFactory()
     client = client_for(other_user)
-    response = client.post(reverse("comment_create", args=[pin.pk]), {"text": text}, **HTMX)
+    response = client.post(reverse("comment_create", args=[pin.pk]), {"text": text}, **htmx)
     assert message in response.text
     assert text in response.text
     response = client.post(reverse("comment_create", args=[pin.pk]), {"text": text})
@@ -421,9 +421,9 @@ def test_profile_shows_public_boards_and_created_pins_only(client, user, shared_
     assert "Created here" in response.text
 
 
-def test_follow_from_a_profile(client_for, user, other_user):
+def test_follow_from_a_profile(client_for, user, other_user, htmx):
     client = client_for(other_user)
-    response = client.post(reverse("user_follow", args=[user.username]), {"follow": "1"}, **HTMX)
+    response = client.post(reverse("user_follow", args=[user.username]), {"follow": "1"}, **htmx)
     assert "Following" in response.text
     assert "<strong>1</strong> follower<" in client.get(user.get_absolute_url()).text
     client.post(reverse("user_follow", args=[user.username]), {"follow": "0"})
