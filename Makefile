@@ -45,7 +45,7 @@ migrate: install
 run: migrate
 	@$(USE_DATABASE); \
 	  $(PY) manage.py seed_demo; \
-	  $(PY) manage.py db_worker --reload & worker=$$!; \
+	  $(PY) manage.py db_worker --reload --interval 0.25 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	  echo "Pinboard at http://$(HOST):$(PORT)/ (task worker: pid $$worker)"; \
 	  $(VENV)/bin/uvicorn pinboard.asgi:application --reload --host "$(HOST)" --port "$(PORT)" \

@@ -105,7 +105,11 @@ def _run(messages, group, rate, interval, timeout, progress, database_url) -> Re
         ).conversation
         worker = _start_worker(env, interval)
         try:
-            time.sleep(2)  # the worker's start (Django setup) is not what is measured
+            # The worker's start (Django setup, the first message's pushes) is not measured:
+            # the clock starts once the conversation's first message has reached everyone.
+            warm_until = time.time() + 60
+            while len(service.received) < group - 1 and time.time() < warm_until:
+                time.sleep(0.1)
             service.received.clear()
             sent_at: dict[int, float] = {}
             started = time.time()

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--messages", type=int, default=100, metavar="N")
         parser.add_argument("--group", type=int, default=10, metavar="N")
         parser.add_argument("--rate", type=float, default=5.0, metavar="PER_SECOND")
-        parser.add_argument("--interval", type=float, default=1.0, metavar="S")
+        parser.add_argument("--interval", type=float, default=0.25, metavar="S")
         parser.add_argument("--timeout", type=float, default=120.0, metavar="S")
 
     def handle(self, *args, **options) -> None:
