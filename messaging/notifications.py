@@ -204,11 +204,11 @@ def notify(
             updated_at=Now(),
         )
         events.publish_notification(recipient_id=recipient_id)
-        transaction.on_commit(lambda: _deliver_notification(notification_id))
+        transaction.on_commit(lambda: deliver_notification_later(notification_id))
     return notification_id
 
 
-def _deliver_notification(notification_id: int) -> None:
+def deliver_notification_later(notification_id: int) -> None:
     """The push (and email) channels' hook: one task per notification, after commit."""
     from messaging import tasks  # tasks imports the channels, which import this module
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from messaging import events
+from messaging import events, notifications
 from messaging.models import Notification, NotificationKind
 
 KEEP = timedelta(days=7)
@@ -71,6 +71,9 @@ def publish(*, user_id: int, name: str, partial: Path) -> Notification:
         notification.save(update_fields=["file", "created_at", "updated_at"])
         transaction.on_commit(lambda: _delete(old))
     events.publish_notification(recipient_id=user_id)
+    # Email (and push, if the person chose it) say so too: the zip can take minutes.
+    notification_id = notification.pk
+    transaction.on_commit(lambda: notifications.deliver_notification_later(notification_id))
     return notification
 
 

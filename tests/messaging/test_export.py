@@ -391,3 +391,15 @@ def test_your_data_page_costs_a_fixed_number_of_queries(
     client = client_for(user)
     with django_assert_num_queries(PAGE_QUERIES):
         assert client.get(reverse("settings_data")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_owner_is_emailed_when_the_download_is_ready(
+    world, client_for, mailoutbox, django_capture_on_commit_callbacks
+):
+    alice = world["alice"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(alice).post(reverse("settings_data"))
+
+    [email] = [mail for mail in mailoutbox if alice.email in mail.to]
+    assert "download is ready" in email.subject.lower()

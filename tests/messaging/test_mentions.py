@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.services import user_block
 from messaging import mentions, notifications, services
 from messaging.inbox import unread_total
-from messaging.models import NotifyLevel, Participant
+from messaging.models import Notification, NotificationKind, NotifyLevel, Participant
 from tests.factories import UserFactory
 
 # --- Finding mentions in text (no database) ---------------------------------------------------
@@ -228,3 +228,16 @@ def test_a_send_with_mentions_costs_the_same_queries_at_any_size(
         response = client.post(reverse("conversation_post", args=[group.pk]), data, **htmx)
     assert response.status_code == 200
     assert all(part(group, person).unread_mentions == 1 for person in others)
+
+
+def test_a_mention_puts_a_line_in_the_bell_of_the_person_named_only(
+    people, group, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send(group, people.ada, "@bea what about this one?")
+    [line] = Notification.objects.filter(kind=NotificationKind.MENTION)
+    assert line.recipient == people.bea
+    assert line.last_actor == people.ada
+    assert line.conversation_id == group.pk
+    assert line.message_id == message.pk
+    assert not Notification.objects.filter(recipient=people.cy, kind=NotificationKind.MENTION)
